@@ -1,0 +1,1 @@
+"""The harness: protocol, run specs, one run, grids, records, statistics and reports."""

@@ -1,0 +1,214 @@
+"""The command line of ``run_all.py``: parse, check every input, then run and report.
+
+Every bad input is caught before anything is written and reported as one line naming the
+bad value and the valid choices, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from tabulate import tabulate
+
+from benchmark.environment import DeviceError, resolve_device
+from benchmark.grid import plan_grid, run_grid
+from benchmark.protocol import PROTOCOLS, Protocol
+from benchmark.record_store import RecordStore
+from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
+from datasets.adapter import DATASETS, DataContext
+from datasets.loading import get_adapter
+from methods.method import METHODS
+
+RECORDS_FILE = "records.jsonl"
+LEADERBOARD_FILE = "leaderboard.md"
+DEFAULT_CACHE = Path(os.environ.get("MMHN_CACHE_DIR", Path.home() / ".cache" / "mmhn-bench"))
+
+
+class UsageError(ValueError):
+    """A bad command-line value; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line instead of usage + message
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="run_all.py", description="mmhn-bench: node classification on multi-modal heterogeneous networks")
+    parser.add_argument("--methods", default="all", help="'all' or a comma-separated list of registered methods")
+    parser.add_argument("--datasets", default="available", help="'available' (default: every dataset whose data is found), 'all', or a comma-separated list")
+    parser.add_argument("--seeds", default=None, help="number of seeds N (runs use seeds 0..N-1); default from the protocol")
+    parser.add_argument("--protocol", default="standard", help=f"one of: {', '.join(PROTOCOLS)}")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:<index>")
+    parser.add_argument("--out", default="results", help="output folder for records and reports (default: results/)")
+    parser.add_argument("--data-root", default=os.environ.get("MMHN_DATA_ROOT"), help="folder with the raw real data (default: $MMHN_DATA_ROOT)")
+    parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="processed graphs and features (default: $MMHN_CACHE_DIR or ~/.cache/mmhn-bench)")
+    parser.add_argument("--dataset-option", action="append", default=[], metavar="DATASET:KEY=VALUE",
+                        help="override a dataset option, e.g. synthetic:scale=4 (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list methods and datasets, then exit")
+    parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+@dataclass(frozen=True)
+class GridArgs:
+    methods: list[str]
+    datasets: list[str]
+    skipped_datasets: dict[str, str]
+    protocol: Protocol
+    seeds: int
+    device: str
+    out: Path
+    context: DataContext
+    progress: bool
+    dataset_options: dict[str, dict[str, Any]]
+
+
+def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
+    if value == "all":
+        return list(registry_names)
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise UsageError(f"--{kind}s is empty; valid: all, {', '.join(registry_names)}")
+    for name in names:
+        if name not in registry_names:
+            raise UsageError(f"unknown {kind} {name!r}; valid: all, {', '.join(registry_names)}")
+    return list(dict.fromkeys(names))
+
+
+def _datasets(value: str, data_root: Path | None) -> tuple[list[str], dict[str, str]]:
+    if value == "available":
+        chosen, skipped = [], {}
+        for name in DATASETS.names():
+            availability = get_adapter(name).availability(data_root)
+            if availability.found:
+                chosen.append(name)
+            else:
+                skipped[name] = availability.detail
+        return chosen, skipped
+    return _names(value, DATASETS.names(), "dataset"), {}
+
+
+def _seeds(value: str | None, protocol: Protocol) -> int:
+    if value is None:
+        return protocol.seeds
+    if not value.strip().isdigit() or int(value) < 1:
+        raise UsageError(f"--seeds {value!r} is not a positive integer (the number of seeds; runs use seeds 0..N-1)")
+    return int(value)
+
+
+def _out_dir(value: str) -> Path:
+    out = Path(value)
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--out {value!r}: {str(parent)!r} is a file, not a folder")
+    return out
+
+
+def _option_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # a bare word is a string
+
+
+def _dataset_options(values: list[str], datasets: list[str]) -> dict[str, dict[str, Any]]:
+    options: dict[str, dict[str, Any]] = {}
+    for value in values:
+        dataset, sep, assignment = value.partition(":")
+        key, eq, raw = assignment.partition("=")
+        if not sep or not eq or not key:
+            raise UsageError(f"--dataset-option {value!r} is malformed; expected DATASET:KEY=VALUE, e.g. synthetic:scale=4")
+        if dataset not in datasets:
+            raise UsageError(f"--dataset-option {value!r} names dataset {dataset!r}, which is not in this run; datasets: {', '.join(datasets)}")
+        options.setdefault(dataset, {})[key] = _option_value(raw)
+    for dataset, overrides in options.items():
+        try:
+            get_adapter(dataset).options(overrides)
+        except (TypeError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    return options
+
+
+def parse_grid_args(args: argparse.Namespace) -> GridArgs:
+    if args.protocol not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {args.protocol!r}; valid: {', '.join(PROTOCOLS)}")
+    protocol = PROTOCOLS[args.protocol]
+    data_root = Path(args.data_root) if args.data_root else None
+    if data_root is not None and not data_root.is_dir():
+        raise UsageError(f"--data-root {args.data_root!r} is not a folder")
+    methods = _names(args.methods, METHODS.names(), "method")
+    datasets, skipped = _datasets(args.datasets, data_root)
+    seeds = _seeds(args.seeds, protocol)
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as error:
+        raise UsageError(str(error)) from None
+    out = _out_dir(args.out)
+    options = _dataset_options(args.dataset_option, datasets)
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
+    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options)
+
+
+def list_entries(data_root: Path | None) -> str:
+    methods = [[name, METHODS.get(name).summary] for name in METHODS.names()]
+    datasets = []
+    for name in DATASETS.names():
+        adapter = get_adapter(name)
+        availability = adapter.availability(data_root)
+        datasets.append([name, adapter.summary, "found" if availability.found else "missing", availability.detail])
+    return "\n".join([
+        tabulate(methods, headers=["method", "description"], tablefmt="simple"),
+        "",
+        tabulate(datasets, headers=["dataset", "description", "data", "detail"], tablefmt="simple"),
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.list:
+            data_root = Path(args.data_root) if args.data_root else None
+            print(list_entries(data_root))
+            return 0
+        if args.report:
+            out = _out_dir(args.out)
+            store = RecordStore(out / RECORDS_FILE)
+            if not store.path.exists():
+                raise UsageError(f"no records at {store.path}; run a grid first")
+            print(f"wrote {write_leaderboard(store.load(), out / LEADERBOARD_FILE)}")
+            return 0
+        grid = parse_grid_args(args)
+    except UsageError as error:
+        print(f"run_all.py: error: {error}", file=sys.stderr)
+        return 2
+    return run(grid)
+
+
+def run(grid: GridArgs) -> int:
+    start = time.perf_counter()
+    for name, reason in grid.skipped_datasets.items():
+        print(f"skipping dataset {name}: {reason}")
+    specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    store = RecordStore(grid.out / RECORDS_FILE)
+    outcome = run_grid(specs, store, grid.context, progress=grid.progress)
+    records = store.load()
+    leaderboard = write_leaderboard(records, grid.out / LEADERBOARD_FILE)
+    wanted = {s.spec_id for s in specs}
+    rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
+    print()
+    print(tabulate([[r.key.dataset] + t for r, t in zip(rows, table_rows(rows))], headers=["dataset"] + HEADERS, tablefmt="simple", disable_numparse=True))
+    failed = sum(not r.ok for r in outcome.records)
+    print(
+        f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "
+        f"wall time {time.perf_counter() - start:.1f} s; leaderboard: {leaderboard}"
+    )
+    return 0

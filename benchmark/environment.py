@@ -1,0 +1,71 @@
+"""What a record says about where it ran: device, package versions, code version, host."""
+
+from __future__ import annotations
+
+import functools
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRACKED_PACKAGES = ("torch", "torch-geometric", "numpy", "scikit-learn", "optuna", "pandas")
+
+
+class DeviceError(ValueError):
+    pass
+
+
+def resolve_device(requested: str) -> str:
+    """``auto`` -> ``cuda`` when available else ``cpu``; reject devices that do not exist."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cpu":
+        return "cpu"
+    if requested == "cuda" or requested.startswith("cuda:"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index_text = requested.partition(":")[2] or "0"
+        if not index_text.isdigit():
+            raise DeviceError(f"device {requested!r} is malformed; valid: auto, cpu, cuda, cuda:<index>")
+        if int(index_text) >= count:
+            valid = ", ".join(["auto", "cpu"] + [f"cuda:{i}" for i in range(count)])
+            raise DeviceError(f"device {requested!r} does not exist on this machine ({count} CUDA devices); valid: {valid}")
+        return requested
+    raise DeviceError(f"unknown device {requested!r}; valid: auto, cpu, cuda, cuda:<index>")
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+@functools.lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in TRACKED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    versions["code"] = code_version()
+    return versions
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The git commit of the suite, with ``+dirty`` when the working tree has changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def host_name() -> str:
+    return platform.node()

@@ -1,0 +1,82 @@
+"""Grids of runs: expand (methods x datasets x seeds) into specs, run what is not done yet."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from benchmark.protocol import Protocol
+from benchmark.record import RunRecord
+from benchmark.record_store import RecordStore
+from benchmark.run import execute_run
+from benchmark.spec import RunSpec
+from datasets.adapter import DataContext
+from datasets.loading import get_adapter, load_dataset
+from datasets.mmhn import MMHN
+from methods.method import METHODS
+
+
+def plan_grid(
+    methods: list[str], datasets: list[str], protocol: Protocol, seeds: int, device: str,
+    dataset_options: dict[str, dict[str, Any]] | None = None,
+) -> list[RunSpec]:
+    """Every (dataset, method, seed) with the method's defaults, in a stable order."""
+    specs = []
+    for dataset in datasets:
+        adapter = get_adapter(dataset)
+        split = adapter.default_split
+        options = adapter.normalized_options((dataset_options or {}).get(dataset, {}))
+        for method in methods:
+            hparams = METHODS.get(method).resolved_config()
+            for seed in range(seeds):
+                specs.append(
+                    RunSpec(method=method, dataset=dataset, split=split, seed=seed, hparams=hparams,
+                            max_epochs=protocol.max_epochs, patience=protocol.patience, device=device,
+                            dataset_options=options)
+                )
+    return specs
+
+
+class DatasetCache:
+    """Loads each (dataset, options) once per process, with its content fingerprint."""
+
+    def __init__(self, context: DataContext) -> None:
+        self.context = context
+        self._loaded: dict[str, tuple[MMHN, str]] = {}
+
+    def get(self, name: str, options: dict) -> tuple[MMHN, str]:
+        key = json.dumps([name, options], sort_keys=True)
+        if key not in self._loaded:
+            mmhn = load_dataset(name, self.context, options)
+            self._loaded[key] = (mmhn, mmhn.fingerprint())
+        return self._loaded[key]
+
+
+@dataclass
+class GridOutcome:
+    records: list[RunRecord] = field(default_factory=list)  # runs executed now
+    skipped: list[RunSpec] = field(default_factory=list)  # already finished in the store
+
+
+def run_grid(specs: list[RunSpec], store: RecordStore, context: DataContext, progress: bool = True) -> GridOutcome:
+    """Run every spec whose id has no successful record yet; append each record as it ends."""
+    finished = store.finished_ids()
+    outcome = GridOutcome()
+    todo = []
+    for spec in specs:
+        (outcome.skipped if spec.spec_id in finished else todo).append(spec)
+    cache = DatasetCache(context)
+    bar = tqdm(todo, desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
+    for spec in bar:
+        bar.set_postfix_str(spec.label(), refresh=False)
+        mmhn, fingerprint = cache.get(spec.dataset, spec.dataset_options)
+        record = execute_run(spec, mmhn, Path(context.cache_dir), fingerprint)
+        store.append(record)
+        outcome.records.append(record)
+        if not record.ok:
+            bar.write(f"failed: {spec.label()}: {record.error}")
+    return outcome

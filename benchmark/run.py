@@ -1,0 +1,161 @@
+"""One run: seed, build, train full-batch, select on validation, read test once."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from benchmark.environment import device_name, host_name, package_versions
+from benchmark.metrics import f1_scores
+from benchmark.peak_memory import PeakMemory
+from benchmark.record import RunCost, RunMetrics, RunRecord
+from benchmark.seeding import seed_everything
+from benchmark.spec import RunSpec
+from datasets.mmhn import MMHN
+from methods.method import METHODS, MethodConfig, MethodModel
+
+
+class NonFiniteLossError(RuntimeError):
+    pass
+
+
+@dataclass
+class _Selection:
+    """The best validation epoch so far and a copy of its weights."""
+
+    val_macro_f1: float = -1.0
+    epoch: int = 0
+    seconds: float = 0.0
+    state: dict[str, Tensor] | None = None
+
+
+def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "") -> RunRecord:
+    """Run one spec on an already loaded dataset; never raises for a failing method.
+
+    A method that raises, or whose loss turns NaN/inf, yields a record with status
+    ``failed`` and the error text, so a grid goes on. ``KeyboardInterrupt`` propagates.
+    """
+    started = _now()
+    common: dict[str, Any] = {
+        "spec": spec,
+        "spec_id": spec.spec_id,
+        "data_fingerprint": data_fingerprint,
+        "versions": package_versions(),
+        "started_at": started,
+        "host": host_name(),
+    }
+    try:
+        split_checksum = mmhn.split(spec.split).checksum
+        metrics, cost, diagnostics = _train_and_select(spec, mmhn, cache_dir)
+    except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
+        last = traceback.format_exception_only(type(error), error)[-1].strip()
+        return RunRecord(status="failed", error=last, finished_at=_now(), **common)
+    return RunRecord(
+        status="ok", metrics=metrics, cost=cost, split_checksum=split_checksum, diagnostics=diagnostics, finished_at=_now(), **common
+    )
+
+
+def _train_and_select(spec: RunSpec, mmhn: MMHN, cache_dir: Path) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
+    seed_everything(spec.seed)
+    method = METHODS.get(spec.method)
+    config = method.config(spec.hparams)
+    device = spec.device
+    with PeakMemory(device) as memory:
+        start = time.perf_counter()
+        data = mmhn.to(device)
+        split = data.split(spec.split)
+        model = method.build(data, config, cache_dir).to(device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        scheduler = _scheduler(optimizer, config, spec.max_epochs)
+        labels = data.labels
+        best = _Selection()
+        step_seconds: list[float] = []
+        epochs_run = 0
+        for epoch in range(1, spec.max_epochs + 1):
+            epochs_run = epoch
+            step_seconds.append(_train_step(model, data, labels, split.train, optimizer, scheduler, device, epoch))
+            val_f1 = f1_scores(labels[split.val], _predict(model, data)[split.val], data.num_classes).macro
+            if val_f1 > best.val_macro_f1:  # strictly better: ties keep the earlier epoch
+                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best = _Selection(val_macro_f1=val_f1, epoch=epoch, seconds=sum(step_seconds), state=state)
+            elif epoch - best.epoch >= spec.patience:
+                break
+        assert best.state is not None
+        model.load_state_dict(best.state)
+        # The only place the test split is read: once, with the selected weights.
+        model.eval()
+        with torch.no_grad():
+            output = model(data)
+        predictions = output.logits.argmax(dim=-1)
+        scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
+                  (("train", split.train), ("val", split.val), ("test", split.test))}
+        total = time.perf_counter() - start
+    metrics = RunMetrics(
+        test_macro_f1=scores["test"].macro,
+        test_micro_f1=scores["test"].micro,
+        val_macro_f1=scores["val"].macro,
+        val_micro_f1=scores["val"].micro,
+        train_macro_f1=scores["train"].macro,
+    )
+    cost = RunCost(
+        num_parameters=sum(p.numel() for p in model.parameters()),
+        epochs_run=epochs_run,
+        best_epoch=best.epoch,
+        seconds_per_epoch=sum(step_seconds) / len(step_seconds),
+        seconds_to_best=best.seconds,
+        total_seconds=total,
+        peak_memory_mb=memory.megabytes,
+        device_name=device_name(device),
+    )
+    return metrics, cost, _small_diagnostics(output.diagnostics)
+
+
+def _train_step(
+    model: MethodModel, data: MMHN, labels: Tensor, train: Tensor, optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None, device: str, epoch: int,
+) -> float:
+    start = time.perf_counter()
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    output = model(data)
+    loss = F.cross_entropy(output.logits[train], labels[train])
+    if output.aux_loss is not None:
+        loss = loss + output.aux_loss
+    if not bool(torch.isfinite(loss)):
+        raise NonFiniteLossError(f"training loss is {float(loss)} at epoch {epoch}")
+    loss.backward()
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def _predict(model: MethodModel, data: MMHN) -> Tensor:
+    model.eval()
+    with torch.no_grad():
+        return model(data).logits.argmax(dim=-1)
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: MethodConfig, max_epochs: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if config.scheduler == "one_cycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max_epochs)
+    return None
+
+
+def _small_diagnostics(diagnostics: dict[str, Tensor]) -> dict[str, Any]:
+    """Keep diagnostics that fit in a record (e.g. attention means), drop per-edge tensors."""
+    return {k: v.detach().cpu().tolist() for k, v in diagnostics.items() if v.numel() <= 4096}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,36 @@
+"""A grid goes on past a failing run and skips what is already finished."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmark.grid import plan_grid, run_grid
+from benchmark.protocol import Protocol
+from benchmark.record_store import RecordStore
+from datasets.adapter import DataContext
+from tests.test_run import broken_methods  # noqa: F401 - fixture
+
+TINY = Protocol("tiny", seeds=1, max_epochs=3, patience=2, description="test")
+
+
+@pytest.mark.usefixtures("broken_methods")
+def test_a_failing_run_is_recorded_and_the_grid_goes_on(tmp_path: Path) -> None:
+    specs = plan_grid(["raising", "mlp"], ["synthetic"], TINY, seeds=1, device="cpu", dataset_options={"synthetic": {"scale": 0.1}})
+    store = RecordStore(tmp_path / "records.jsonl")
+    outcome = run_grid(specs, store, DataContext(None, tmp_path), progress=False)
+    assert [r.status for r in outcome.records] == ["failed", "ok"]
+    assert [r.status for r in store.load()] == ["failed", "ok"]
+
+    again = run_grid(specs, store, DataContext(None, tmp_path), progress=False)
+    assert [r.spec.method for r in again.records] == ["raising"]  # failures are retried
+    assert [s.method for s in again.skipped] == ["mlp"]
+
+
+def test_plan_is_every_dataset_method_seed_with_resolved_defaults() -> None:
+    specs = plan_grid(["mlp", "early_fusion_hgt"], ["synthetic"], TINY, seeds=3, device="cpu")
+    assert [(s.method, s.seed) for s in specs] == [("mlp", 0), ("mlp", 1), ("mlp", 2),
+                                                   ("early_fusion_hgt", 0), ("early_fusion_hgt", 1), ("early_fusion_hgt", 2)]
+    assert specs[0].hparams["hidden"] == 128 and specs[3].hparams["heads"] == 8
+    assert len({s.spec_id for s in specs}) == 6
