@@ -18,7 +18,7 @@ import importlib
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Generator, Protocol, Sequence
 
 from benchmark.environment import host_name, package_versions
 from benchmark.record import RunRecord
@@ -33,7 +33,7 @@ DEFAULT_MAX_RETRIES = 2
 
 
 class Executor(Protocol):
-    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Iterator[RunRecord]:
+    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Generator[RunRecord, None, None]:
         """Execute every spec once; yield each record as soon as its run has finished."""
         ...
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Generator, Sequence
 
 from tqdm import tqdm
 
@@ -72,7 +73,7 @@ class InProcessExecutor:
 
     threads_per_run: int | None = None
 
-    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Iterator[RunRecord]:
+    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Generator[RunRecord, None, None]:
         datasets = DatasetCache(context)
         for spec in specs:
             if self.threads_per_run is None:
@@ -97,8 +98,9 @@ def run_grid(
     for spec in specs:
         (outcome.skipped if spec.spec_id in finished else todo).append(spec)
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
-    with bar:
-        for record in (executor or InProcessExecutor()).run(todo, context):
+    # closing(): an interrupted grid stops the executor's workers now, not when collected.
+    with bar, closing((executor or InProcessExecutor()).run(todo, context)) as records:
+        for record in records:
             store.append(record)
             outcome.records.append(record)
             bar.set_postfix_str(record.spec.label(), refresh=False)

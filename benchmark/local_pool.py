@@ -26,7 +26,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerProcess
-from typing import Iterator, Sequence
+from typing import Generator, Sequence
 
 from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, environment, thread_env, torch_threads
 from benchmark.executor import DEFAULT_MAX_RETRIES, failed_record, import_modules, run_spec
@@ -49,7 +49,7 @@ class LocalPoolExecutor:
         if self.jobs < 1 or self.threads_per_run < 1 or self.max_retries < 0:
             raise ValueError(f"jobs and threads_per_run must be >= 1 and max_retries >= 0, got {self}")
 
-    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Iterator[RunRecord]:
+    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Generator[RunRecord, None, None]:
         queue = deque(specs)
         deaths: Counter[str] = Counter()
         workers: list[_Worker] = []

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Generator, Sequence
 
 from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, available_cpus, thread_env, torch_threads
 from benchmark.environment import REPO_ROOT, code_version
@@ -75,7 +75,7 @@ class RayExecutor:
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise RayUnavailableError(f"cannot join the Ray cluster at {self.address!r}: {error}") from None
 
-    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Iterator[RunRecord]:
+    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Generator[RunRecord, None, None]:
         ray = _ray()
         joined_here = not ray.is_initialized()
         self.connect()
