@@ -18,6 +18,7 @@ then recorded as failed; a cancelled grid cancels its pending tasks.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generator, Sequence
@@ -31,6 +32,7 @@ from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
 
 LOCAL = "local"  # start a throw-away single-node Ray on this machine instead of joining a cluster
+_REACH_TIMEOUT_S = 10
 INSTALL_HINT = "pip install 'ray==2.60.0' (the optional dependency group 'ray' of pyproject.toml)"
 # Left out of the code shipped to the workers: history, environments, outputs, caches.
 _NOT_SHIPPED = [".git", ".venv", "venv", "results", ".cache", "__pycache__", ".pytest_cache", "*.egg-info"]
@@ -69,6 +71,7 @@ class RayExecutor:
         if self.address == LOCAL:
             options.update(num_cpus=available_cpus(), include_dashboard=False)
         else:
+            _check_reachable(self.address)
             options["address"] = self.address
         try:
             ray.init(**options)
@@ -127,6 +130,17 @@ def _run_task(spec: RunSpec, context: DataContext, threads: int, preload: tuple[
     datasets = _DATASETS.setdefault(context, DatasetCache(context))
     with torch_threads(threads):
         return run_spec(spec, datasets, context)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a HOST:PORT where nothing listens (Ray itself keeps retrying for minutes)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "auto" or a URL: Ray resolves and reports those itself
+    try:
+        socket.create_connection((host, int(port)), timeout=_REACH_TIMEOUT_S).close()
+    except OSError as error:
+        raise RayUnavailableError(f"nothing answers at {address} ({error}); is `ray start --head --port={port}` running there?") from None
 
 
 def _absolute(path: Path | None) -> Path | None:

@@ -31,13 +31,13 @@ class LocalRayCluster:
     def __init__(self, num_cpus: int = 2) -> None:
         # Short: Ray's socket paths live under it and a Unix socket path has ~107 characters.
         self.temp_dir = Path(tempfile.mkdtemp(prefix="mmhn-ray-", dir="/tmp"))
-        self.port = _free_port()
+        self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.num_cpus = num_cpus
 
     def start(self) -> None:
         command = [*_ray_command(), "start", "--head", f"--port={self.port}", f"--num-cpus={self.num_cpus}", "--num-gpus=0",
-                   "--include-dashboard=false", f"--dashboard-agent-listen-port={_free_port()}", f"--temp-dir={self.temp_dir}",
+                   "--include-dashboard=false", f"--dashboard-agent-listen-port={free_port()}", f"--temp-dir={self.temp_dir}",
                    "--disable-usage-stats", f"--object-store-memory={100 * 1024 ** 2}"]
         subprocess.run(command, env={**os.environ, **RAY_ENV}, check=True, capture_output=True, timeout=_START_TIMEOUT_S)
 
@@ -75,7 +75,7 @@ def _ray_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ray.scripts.scripts"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

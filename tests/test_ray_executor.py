@@ -11,6 +11,7 @@ from typing import Iterator
 
 import pytest
 
+from benchmark.cli import main
 from benchmark.environment import code_version
 from benchmark.grid import InProcessExecutor, plan_grid, run_grid
 from benchmark.protocol import Protocol
@@ -18,9 +19,8 @@ from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
-from tests.process_killing_methods import DIED_MARKER
-from tests.ray_cluster import RAY_ENV, LocalRayCluster
-from tests.test_local_pool import KILLERS, as_method, outcome_by_spec
+from tests.ray_cluster import RAY_ENV, LocalRayCluster, free_port
+from tests.test_local_pool import DIED_MARKER, KILLERS, as_method, outcome_by_spec
 
 # Before Ray is imported: it reads whether multi-node is on when imported, and with it on it
 # swaps 127.0.0.1 for the machine's network address, where the loopback-only head is not.
@@ -138,3 +138,11 @@ def test_a_worker_killed_mid_grid_loses_and_duplicates_no_run(cluster: LocalRayC
     assert all(r.ok for r in outcome.records)
     assert sorted(r.spec_id for r in store.load()) == sorted(s.spec_id for s in grid)  # none lost, none twice
     assert outcome_by_spec(store.load()) == outcome_by_spec(local_records(grid, tmp_path))
+
+
+def test_an_address_where_no_cluster_listens_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    code = main(["--methods", "mlp", "--datasets", "synthetic", "--out", str(tmp_path / "out"), "--ray", address])
+    err = capsys.readouterr().err
+    assert code == 2 and f"nothing answers at {address}" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
