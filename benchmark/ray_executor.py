@@ -60,6 +60,8 @@ class RayExecutor:
     def connect(self) -> None:
         """Join the cluster now (``run`` does it too): a bad address fails before any run starts."""
         ray = _ray()
+        if self.address != LOCAL:
+            _check_reachable(self.address)
         if ray.is_initialized():
             return
         runtime_env = {
@@ -71,7 +73,6 @@ class RayExecutor:
         if self.address == LOCAL:
             options.update(num_cpus=available_cpus(), include_dashboard=False)
         else:
-            _check_reachable(self.address)
             options["address"] = self.address
         try:
             ray.init(**options)
