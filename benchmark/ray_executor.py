@@ -71,7 +71,7 @@ class RayExecutor:
         }
         options: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False, "configure_logging": False}
         if self.address == LOCAL:
-            options.update(num_cpus=available_cpus(), include_dashboard=False)
+            options.update(address="local", num_cpus=available_cpus(), include_dashboard=False)  # never an existing one
         else:
             options["address"] = self.address
         try:
