@@ -18,6 +18,8 @@ from typing import Any, NoReturn, Sequence
 from tabulate import tabulate
 
 from benchmark.environment import DeviceError, resolve_device
+from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
+from benchmark.executor import Executor
 from benchmark.grid import plan_grid, run_grid
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list methods and datasets, then exit")
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_execution_arguments(parser)
     return parser
 
 
@@ -70,6 +73,7 @@ class GridArgs:
     context: DataContext
     progress: bool
     dataset_options: dict[str, dict[str, Any]]
+    executor: Executor | None = None  # where runs execute (--jobs, --ray); None: in this process
 
 
 def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
@@ -149,13 +153,17 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
     datasets, skipped = _datasets(args.datasets, data_root)
     seeds = _seeds(args.seeds, protocol)
     try:
-        device = resolve_device(args.device)
-    except DeviceError as error:
+        device = run_device(args.device, args) if args.ray else resolve_device(args.device)
+    except (DeviceError, ExecutionOptionError) as error:
         raise UsageError(str(error)) from None
     out = _out_dir(args.out)
     options = _dataset_options(args.dataset_option, datasets)
     context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
-    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options)
+    try:
+        executor = executor_from_args(args)  # last: with --ray it joins the cluster
+    except ExecutionOptionError as error:
+        raise UsageError(str(error)) from None
+    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options, executor)
 
 
 def list_entries(data_root: Path | None) -> str:
@@ -199,7 +207,7 @@ def run(grid: GridArgs) -> int:
         print(f"skipping dataset {name}: {reason}")
     specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
     store = RecordStore(grid.out / RECORDS_FILE)
-    outcome = run_grid(specs, store, grid.context, progress=grid.progress)
+    outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
     records = store.load()
     leaderboard = write_leaderboard(records, grid.out / LEADERBOARD_FILE)
     wanted = {s.spec_id for s in specs}

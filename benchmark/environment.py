@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -56,7 +57,13 @@ def package_versions() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """The git commit of the suite, with ``+dirty`` when the working tree has changes."""
+    """The git commit of the suite, with ``+dirty`` when the working tree has changes.
+
+    ``MMHN_CODE_VERSION`` overrides it where the code is a copy without git history (the
+    Ray executor ships the driver's checkout to the workers and sets it to the driver's).
+    """
+    if os.environ.get("MMHN_CODE_VERSION"):
+        return os.environ["MMHN_CODE_VERSION"]
     try:
         commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         if commit.returncode != 0:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Generator, Sequence
 
 from tqdm import tqdm
 
+from benchmark.cpu_threads import torch_threads
+from benchmark.executor import Executor, run_spec
 from benchmark.protocol import Protocol
 from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
-from benchmark.run import execute_run
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
 from datasets.loading import get_adapter, load_dataset
@@ -62,21 +63,48 @@ class GridOutcome:
     skipped: list[RunSpec] = field(default_factory=list)  # already finished in the store
 
 
-def run_grid(specs: list[RunSpec], store: RecordStore, context: DataContext, progress: bool = True) -> GridOutcome:
-    """Run every spec whose id has no successful record yet; append each record as it ends."""
+@dataclass(frozen=True)
+class InProcessExecutor:
+    """Runs one spec after another in this process (``--jobs 1``, and the default).
+
+    ``threads_per_run`` fixes PyTorch's CPU thread count for the runs (see
+    ``benchmark.cpu_threads``); ``None`` leaves the process's setting alone.
+    """
+
+    threads_per_run: int | None = None
+
+    def run(self, specs: Sequence[RunSpec], context: DataContext) -> Generator[RunRecord, None, None]:
+        datasets = DatasetCache(context)
+        for spec in specs:
+            if self.threads_per_run is None:
+                yield run_spec(spec, datasets, context)
+            else:
+                with torch_threads(self.threads_per_run):
+                    record = run_spec(spec, datasets, context)
+                yield record
+
+
+def run_grid(
+    specs: list[RunSpec], store: RecordStore, context: DataContext, progress: bool = True, executor: Executor | None = None,
+) -> GridOutcome:
+    """Run every spec whose id has no successful record yet; append each record as it ends.
+
+    ``executor`` decides where runs execute (default: one after another in this process);
+    records are appended here, by this process only, in the order runs finish.
+    """
     finished = store.finished_ids()
     outcome = GridOutcome()
     todo = []
     for spec in specs:
         (outcome.skipped if spec.spec_id in finished else todo).append(spec)
-    cache = DatasetCache(context)
-    bar = tqdm(todo, desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
-    for spec in bar:
-        bar.set_postfix_str(spec.label(), refresh=False)
-        mmhn, fingerprint = cache.get(spec.dataset, spec.dataset_options)
-        record = execute_run(spec, mmhn, Path(context.cache_dir), fingerprint)
-        store.append(record)
-        outcome.records.append(record)
-        if not record.ok:
-            bar.write(f"failed: {spec.label()}: {record.error}")
+    bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
+    # closing(): an interrupted grid stops the executor's workers now, not when collected.
+    with bar, closing((executor or InProcessExecutor()).run(todo, context)) as records:
+        for record in records:
+            store.append(record)
+            outcome.records.append(record)
+            bar.set_postfix_str(record.spec.label(), refresh=False)
+            bar.update()
+            if not record.ok:
+                bar.write(f"failed: {record.spec.label()}: {record.error}")
     return outcome
