@@ -21,14 +21,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import optuna
+from optuna.storages import BaseStorage
 from tabulate import tabulate
 from tqdm import tqdm
 
 from benchmark.environment import REPO_ROOT, DeviceError, resolve_device
 from benchmark.grid import DatasetCache
 from benchmark.tuning import (
-    PRUNERS, StudyMismatchError, StudySettings, Tally, TuningJob, check_compatible, file_stem, run_worker, search_space_of,
+    PRUNERS,
+    StudyMismatchError,
+    StudySettings,
+    Tally,
+    TuningJob,
+    check_compatible,
+    file_stem,
+    open_study,
+    run_worker,
+    search_space_of,
 )
 from benchmark.tuning_figures import write_study_figures
 from benchmark.tuning_objective import TrialObjective, tuning_seeds
@@ -143,11 +152,18 @@ def parse_tuning_args(args: argparse.Namespace, grid: GridArgs) -> TuningArgs:
         raise TuningInputError(f"--sampler-seed {args.sampler_seed!r} is not an integer")
     if not grid.datasets:
         raise TuningInputError("no dataset to tune on; --datasets found none available")
+    for dataset in grid.datasets:
+        availability = get_adapter(dataset).availability(grid.context.data_root)
+        if not availability.found:
+            raise TuningInputError(f"dataset {dataset!r} cannot be tuned on: {availability.detail}")
     devices = _worker_devices(args, grid.device, workers)
     try:
         location = parse_location(args.storage) if args.storage else default_location(grid.out / TUNING_DIR, len(devices))
     except StorageError as error:
         raise TuningInputError(str(error)) from None
+    if len(devices) > 1 and location.target.startswith("sqlite:"):
+        raise TuningInputError(f"--storage {location.display()} is SQLite, which parallel workers lock up (\"database is locked\"); "
+                               "with several workers use a journal file (.log) or a database server such as PostgreSQL")
     several = len(grid.methods) * len(grid.datasets) > 1
     jobs = []
     for method in grid.methods:
@@ -180,12 +196,14 @@ def run_tuning(targs: TuningArgs) -> int:
     cache = DatasetCache(targs.context)
     for job in targs.jobs:
         study_start = time.perf_counter()
-        if workers == 1:
-            tally = _tune_here(job, targs, cache)
-        else:
-            tally = _tune_in_workers(job, targs)
         storage = open_storage(job.storage, job.heartbeat_s)
-        study = optuna.load_study(study_name=job.study_name, storage=storage)
+        study = open_study(job, storage)  # created here, before any worker races to create it
+        try:
+            tally = _tune_here(job, targs, cache, storage) if workers == 1 else _tune_in_workers(job, targs, storage)
+        except KeyboardInterrupt:
+            finished = Tally.of(study.get_trials(deepcopy=False)).finished
+            print(f"\ninterrupted: study {job.study_name!r} keeps its {finished} finished trials; the same command continues it")
+            return 130
         config = summarize_study(job, study, time.perf_counter() - study_start)
         figures, skipped = write_study_figures(study, targs.out / TUNING_DIR)
         for reason in skipped:
@@ -206,15 +224,14 @@ def run_tuning(targs: TuningArgs) -> int:
     return 1 if failures else 0
 
 
-def _tune_here(job: TuningJob, targs: TuningArgs, cache: DatasetCache) -> Tally:
+def _tune_here(job: TuningJob, targs: TuningArgs, cache: DatasetCache, storage: BaseStorage) -> Tally:
     mmhn, fingerprint = cache.get(job.settings.dataset, job.settings.dataset_options)
     objective = TrialObjective(job.objective_settings(targs.worker_devices[0]), mmhn, Path(targs.context.cache_dir), fingerprint)
-    storage = open_storage(job.storage, job.heartbeat_s)
     with _ProgressLine(job, targs.progress) as progress:
         return run_worker(job, storage, objective, on_progress=progress.update)
 
 
-def _tune_in_workers(job: TuningJob, targs: TuningArgs) -> Tally:
+def _tune_in_workers(job: TuningJob, targs: TuningArgs, storage: BaseStorage) -> Tally:
     """K worker processes on one study; this process only watches the storage and shows progress."""
     logs = targs.out / TUNING_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -228,7 +245,6 @@ def _tune_in_workers(job: TuningJob, targs: TuningArgs) -> Tally:
         log_path = logs / f"{file_stem(job.study_name)}.worker{index}.log"
         with open(log_path, "w") as log:
             processes.append((subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT), log_path))
-    storage = open_storage(job.storage, job.heartbeat_s)
     tally = Tally()
     try:
         with _ProgressLine(job, targs.progress) as progress:
@@ -252,7 +268,7 @@ def _tune_in_workers(job: TuningJob, targs: TuningArgs) -> Tally:
     return tally
 
 
-def _read_tally(storage: Any, job: TuningJob) -> Tally:
+def _read_tally(storage: BaseStorage, job: TuningJob) -> Tally:
     try:
         study_id = storage.get_study_id_from_name(job.study_name)
     except KeyError:

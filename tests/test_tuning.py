@@ -169,6 +169,7 @@ def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
         (["--tune", "mlp", "--storage", "postgresql://u:secret@127.0.0.1:port/db"], "is malformed"),
         (["--tune", "mlp", "--storage", "nosuchdb://127.0.0.1/x"], "cannot use storage nosuchdb://127.0.0.1/x"),
         (["--tune", "mlp", "--use-tuned"], "tune first (--tune), then run with --use-tuned"),
+        (["--tune", "mlp", "--workers", "2", "--storage", "studies.db"], "is SQLite, which parallel workers lock up"),
         (["--methods", "mlp", "--use-tuned"], "--use-tuned: no tuned configuration for mlp on synthetic"),
     ],
 )
