@@ -282,8 +282,8 @@ def run_worker(job: TuningJob, storage: BaseStorage, objective: Objective, on_pr
 
 
 def _run_worker(job: TuningJob, storage: BaseStorage, objective: Objective, on_progress: Callable[[Tally], None] | None) -> Tally:
+    start = time.monotonic()  # the timeout counts from the call, joining the study included
     study = open_study(job, storage)
-    start = time.monotonic()
     identity = f"{socket.gethostname()}:{os.getpid()}"
     while True:
         fail_stale_trials(study)  # a dead worker's trial -> failed and re-queued
@@ -299,6 +299,8 @@ def _run_worker(job: TuningJob, storage: BaseStorage, objective: Objective, on_p
                 time.sleep(POLL_S)  # the last trials run elsewhere; wait in case one is lost and re-queued
                 continue
         trial = study.ask()
+        if on_progress is not None:
+            on_progress(dataclasses.replace(tally, running=tally.running + 1))
         study.sampler = make_sampler(job.settings.sampler_seed, trial.number)
         if job.n_trials is not None and _counted_before(study, trial.number) >= job.n_trials:
             _finish(study, trial, TrialState.FAIL, attrs={SURPLUS_ATTR: True})
@@ -312,8 +314,8 @@ def _counted_before(study: optuna.Study, number: int) -> int:
 
 def _evaluate(study: optuna.Study, trial: optuna.Trial, storage: BaseStorage, objective: Objective, heartbeat_s: int, identity: str) -> None:
     try:
-        trial.set_user_attr(WORKER_ATTR, identity)
-        with _Heartbeat(storage, trial._trial_id, heartbeat_s):
+        with _Heartbeat(storage, trial._trial_id, heartbeat_s):  # first beat at once: a kill from here on is noticed
+            trial.set_user_attr(WORKER_ATTR, identity)
             value = objective(trial)
     except optuna.TrialPruned:
         _finish(study, trial, TrialState.PRUNED)

@@ -71,6 +71,7 @@ def _history(study: optuna.Study, path: Path) -> bool:
         low = ax.get_ylim()[0]
         ax.scatter([t.number for t in failed], [low] * len(failed), marker="v", color="black", label="failed", zorder=3)
     ax.set_xlabel("trial")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("validation Macro-F1 (mean over tuning seeds)")
     ax.set_title(f"{study.study_name}: optimisation history", fontsize=10)
     ax.grid(alpha=0.3)

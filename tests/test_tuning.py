@@ -149,6 +149,28 @@ def test_poisoned_test_labels_leave_every_trial_unchanged(tiny_mmhn: MMHN, tmp_p
     assert [t[2] for t in other_seed] != [t[2] for t in clean[:2]]  # the sampler seed is what fixes the sequence
 
 
+def test_a_timeout_starts_no_trial_after_it(tiny_mmhn: MMHN, tmp_path: Path) -> None:
+    job = dataclasses.replace(_job(tmp_path, "timed", 1), n_trials=None, timeout_s=2.0)
+    storage = open_storage(job.storage, job.heartbeat_s)
+    start = time.time()
+    tally = run_worker(job, storage, TrialObjective(job.objective_settings(), tiny_mmhn, tmp_path))
+    trials = optuna.load_study(study_name="timed", storage=storage).trials
+    assert tally.finished == len(trials) >= 1
+    assert all(t.datetime_start.timestamp() < start + 2.0 for t in trials)  # type: ignore[union-attr]
+
+
+def test_gpus_get_one_worker_each_or_round_robin(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from benchmark import tuning_cli
+
+    monkeypatch.setattr(tuning_cli, "resolve_device", lambda device: device)  # pretend this machine has the GPUs
+    args = argparse.Namespace(gpus="0,2", device="auto")
+    assert tuning_cli._worker_devices(args, "cpu", None) == ["cuda:0", "cuda:2"]
+    assert tuning_cli._worker_devices(args, "cpu", 3) == ["cuda:0", "cuda:2", "cuda:0"]
+    assert tuning_cli._worker_devices(argparse.Namespace(gpus=None, device="auto"), "cpu", 2) == ["cpu", "cpu"]
+
+
 def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("run_all.py: error: "), lines
