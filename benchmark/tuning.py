@@ -31,13 +31,12 @@ from typing import Any, Callable
 
 import numpy as np
 import optuna
-from optuna.distributions import distribution_to_json
 from optuna.storages import BaseStorage, fail_stale_trials
 from optuna.trial import FrozenTrial, TrialState
 
-from benchmark.tuning_objective import ObjectiveSettings, TrialFailed, TrialLost
+from benchmark.tuning_objective import TrialFailed, TrialLost
+from benchmark.tuning_settings import StudySettings
 from benchmark.tuning_storage import StorageLocation, quiet_optuna
-from methods.method import METHODS
 
 PRUNERS = ("median", "hyperband", "none")
 SETTINGS_ATTR = "mmhn_study_settings"
@@ -55,54 +54,6 @@ class StudyMismatchError(ValueError):
 
 
 @dataclass(frozen=True)
-class StudySettings:
-    """What makes the trials of one study comparable. Stored in the study; checked when a worker joins."""
-
-    method: str
-    dataset: str
-    dataset_options: dict[str, Any]
-    split: str
-    max_epochs: int
-    patience: int
-    tuning_seeds: tuple[int, ...]
-    search_space: dict[str, Any]  # parameter -> Optuna distribution (JSON)
-    pruner: str
-    sampler_seed: int
-
-    def to_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StudySettings:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["tuning_seeds"] = tuple(values.get("tuning_seeds", ()))
-        return cls(**values)
-
-    def differences(self, other: StudySettings) -> list[str]:
-        """Human-readable fields where ``other`` (the stored study) differs from these settings."""
-        out = []
-        for f in dataclasses.fields(self):
-            mine, theirs = self.to_json()[f.name], other.to_json()[f.name]
-            if mine == theirs:
-                continue
-            if f.name == "search_space":
-                changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-                out.append(f"search space (parameters {', '.join(changed)} differ)")
-            else:
-                out.append(f"{f.name.replace('_', ' ')} ({json.dumps(theirs)} there, {json.dumps(mine)} here)")
-        return out
-
-
-def search_space_of(method: str) -> dict[str, Any]:
-    """The method's Optuna search space as data: sampled once on a throw-away in-memory study."""
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    trial = study.ask()
-    METHODS.get(method).search_space(trial)
-    return {name: json.loads(distribution_to_json(d)) for name, d in sorted(trial.distributions.items())}
-
-
-@dataclass(frozen=True)
 class TuningJob:
     """One study's work order; JSON-serialisable so worker processes receive it whole."""
 
@@ -114,11 +65,6 @@ class TuningJob:
     heartbeat_s: int
     device: str
     protocol: str  # the preset the limits came from (for the record)
-
-    def objective_settings(self, device: str | None = None) -> ObjectiveSettings:
-        s = self.settings
-        return ObjectiveSettings(s.method, s.dataset, dict(s.dataset_options), s.split, s.max_epochs, s.patience, s.tuning_seeds,
-                                 device or self.device)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

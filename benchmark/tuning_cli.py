@@ -30,18 +30,17 @@ from benchmark.grid import DatasetCache
 from benchmark.tuning import (
     PRUNERS,
     StudyMismatchError,
-    StudySettings,
     Tally,
     TuningJob,
     check_compatible,
     file_stem,
     open_study,
     run_worker,
-    search_space_of,
 )
 from benchmark.tuning_figures import write_study_figures
 from benchmark.tuning_objective import TrialObjective, tuning_seeds
 from benchmark.tuning_result import TunedConfig, summarize_study, write_tuned
+from benchmark.tuning_settings import StudySettings, search_space_of
 from benchmark.tuning_storage import StorageError, default_location, open_storage, parse_location
 from datasets.adapter import DataContext
 from datasets.loading import get_adapter
@@ -226,7 +225,7 @@ def run_tuning(targs: TuningArgs) -> int:
 
 def _tune_here(job: TuningJob, targs: TuningArgs, cache: DatasetCache, storage: BaseStorage) -> Tally:
     mmhn, fingerprint = cache.get(job.settings.dataset, job.settings.dataset_options)
-    objective = TrialObjective(job.objective_settings(targs.worker_devices[0]), mmhn, Path(targs.context.cache_dir), fingerprint)
+    objective = TrialObjective(job.settings, targs.worker_devices[0], mmhn, Path(targs.context.cache_dir), fingerprint)
     with _ProgressLine(job, targs.progress) as progress:
         return run_worker(job, storage, objective, on_progress=progress.update)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import optuna
 from benchmark.protocol import TUNING_SEED_OFFSET
 from benchmark.run import StopRun, execute_run
 from benchmark.spec import RunSpec
+from benchmark.tuning_settings import StudySettings
 from datasets.mmhn import MMHN
 from methods.method import METHODS
 
@@ -50,18 +50,6 @@ def validation_only(mmhn: MMHN, split: str) -> MMHN:
     return dataclasses.replace(mmhn, labels=labels, splits={split: dataclasses.replace(chosen, test=chosen.val)})
 
 
-@dataclass(frozen=True)
-class ObjectiveSettings:
-    method: str
-    dataset: str
-    dataset_options: dict[str, Any]
-    split: str
-    max_epochs: int
-    patience: int
-    seeds: tuple[int, ...]
-    device: str
-
-
 class TrialFailed(RuntimeError):
     """A tuning run raised or diverged; the trial counts against the budget as failed."""
 
@@ -77,8 +65,9 @@ class _Pruned(StopRun):
 class TrialObjective:
     """``objective(trial) -> mean validation Macro-F1``; raises ``optuna.TrialPruned`` or :class:`TrialFailed`."""
 
-    def __init__(self, settings: ObjectiveSettings, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "") -> None:
+    def __init__(self, settings: StudySettings, device: str, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "") -> None:
         self.settings = settings
+        self.device = device
         self.view = validation_only(mmhn, settings.split)
         self.cache_dir = cache_dir
         self.data_fingerprint = data_fingerprint
@@ -93,9 +82,9 @@ class TrialObjective:
             raise TrialFailed(f"invalid configuration: {error}") from None
         scores: list[float] = []
         best_epochs: list[int] = []
-        for index, seed in enumerate(s.seeds):
+        for index, seed in enumerate(s.tuning_seeds):
             spec = RunSpec(method=s.method, dataset=s.dataset, split=s.split, seed=seed, hparams=hparams, max_epochs=s.max_epochs,
-                           patience=s.patience, device=s.device, dataset_options=s.dataset_options, config_source=TUNING_CONFIG_SOURCE)
+                           patience=s.patience, device=self.device, dataset_options=s.dataset_options, config_source=TUNING_CONFIG_SOURCE)
             try:
                 record = execute_run(spec, self.view, self.cache_dir, self.data_fingerprint, on_epoch=_Reporter(trial, index, scores, s.max_epochs))
             except _Pruned:
@@ -104,7 +93,7 @@ class TrialObjective:
                 raise TrialFailed(f"seed {seed}: {record.error}")
             scores.append(record.metrics.val_macro_f1)
             best_epochs.append(record.cost.best_epoch)
-            if index + 1 < len(s.seeds) and _report(trial, statistics.fmean(scores), (index + 1) * s.max_epochs):
+            if index + 1 < len(s.tuning_seeds) and _report(trial, statistics.fmean(scores), (index + 1) * s.max_epochs):
                 raise optuna.TrialPruned()
         _set_attrs(trial, {"val_macro_f1_per_seed": scores, "best_epoch_per_seed": best_epochs, "hparams": hparams})
         return statistics.fmean(scores)

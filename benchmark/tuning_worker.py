@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     job = TuningJob.from_json(json.loads(args.job))
     context = DataContext(data_root=Path(args.data_root) if args.data_root else None, cache_dir=Path(args.cache_dir))
     mmhn, fingerprint = DatasetCache(context).get(job.settings.dataset, job.settings.dataset_options)
-    objective = TrialObjective(job.objective_settings(args.device), mmhn, context.cache_dir, fingerprint)
+    objective = TrialObjective(job.settings, args.device, mmhn, context.cache_dir, fingerprint)
     tally = run_worker(job, open_storage(job.storage, job.heartbeat_s), objective)
     print(f"worker done: {tally}")
     return 0

@@ -19,8 +19,9 @@ from benchmark.protocol import PROTOCOLS, TUNING_SEED_OFFSET
 from benchmark.record_store import RecordStore
 from benchmark.run import execute_run
 from benchmark.spec import RunSpec
-from benchmark.tuning import ERROR_ATTR, SURPLUS_ATTR, StudySettings, Tally, TuningJob, run_worker, search_space_of
-from benchmark.tuning_objective import REPORT_EVERY, ObjectiveSettings, TrialObjective, tuning_seeds, validation_only
+from benchmark.tuning import ERROR_ATTR, SURPLUS_ATTR, Tally, TuningJob, run_worker
+from benchmark.tuning_objective import REPORT_EVERY, TrialObjective, tuning_seeds, validation_only
+from benchmark.tuning_settings import StudySettings, search_space_of
 from benchmark.tuning_storage import open_storage, parse_location
 from datasets.mmhn import MMHN
 from datasets.synthetic import SyntheticOptions, generate
@@ -35,8 +36,9 @@ def tiny_mmhn() -> MMHN:
     return generate(SyntheticOptions(scale=0.1))
 
 
-def objective_settings(max_epochs: int = 20, seeds: int = 2, method: str = "mlp") -> ObjectiveSettings:
-    return ObjectiveSettings(method, "synthetic", {"scale": 0.1}, SPLIT, max_epochs, 5, tuning_seeds(seeds), "cpu")
+def study_settings(max_epochs: int = 20, seeds: int = 2, sampler_seed: int = 0) -> StudySettings:
+    return StudySettings(method="mlp", dataset="synthetic", dataset_options={"scale": 0.1}, split=SPLIT, max_epochs=max_epochs, patience=5,
+                         tuning_seeds=tuning_seeds(seeds), search_space=search_space_of("mlp"), pruner="median", sampler_seed=sampler_seed)
 
 
 class RecordingTrial(optuna.trial.FixedTrial):
@@ -68,17 +70,17 @@ def test_validation_only_view_erases_test_labels_and_points_test_at_validation(t
 
 
 def test_objective_is_the_mean_validation_macro_f1_of_ordinary_runs_on_tuning_seeds(tiny_mmhn: MMHN, tmp_path: Path) -> None:
-    settings = objective_settings()
-    assert settings.seeds == (TUNING_SEED_OFFSET, TUNING_SEED_OFFSET + 1)
-    assert min(settings.seeds) >= max(p.seeds for p in PROTOCOLS.values())  # disjoint from every reported seed
+    settings = study_settings()
+    assert settings.tuning_seeds == (TUNING_SEED_OFFSET, TUNING_SEED_OFFSET + 1)
+    assert min(settings.tuning_seeds) >= max(p.seeds for p in PROTOCOLS.values())  # disjoint from every reported seed
     trial = RecordingTrial(MLP_PARAMS)
-    value = TrialObjective(settings, tiny_mmhn, tmp_path)(trial)
+    value = TrialObjective(settings, "cpu", tiny_mmhn, tmp_path)(trial)
 
     hparams = METHODS.get("mlp").resolved_config(MLP_PARAMS)
     direct = [
         execute_run(RunSpec(method="mlp", dataset="synthetic", split=SPLIT, seed=seed, hparams=hparams, max_epochs=20, patience=5,
                             dataset_options={"scale": 0.1}), tiny_mmhn, tmp_path).metrics.val_macro_f1  # type: ignore[union-attr]
-        for seed in settings.seeds
+        for seed in settings.tuning_seeds
     ]
     assert value == pytest.approx(statistics.fmean(direct), abs=1e-12)
     assert trial.user_attrs["val_macro_f1_per_seed"] == pytest.approx(direct, abs=1e-12)
@@ -95,7 +97,7 @@ def test_objective_is_the_mean_validation_macro_f1_of_ordinary_runs_on_tuning_se
 def test_a_pruned_trial_stops_at_the_step_the_pruner_said_so(tiny_mmhn: MMHN, tmp_path: Path) -> None:
     trial = RecordingTrial(MLP_PARAMS, prune_at=10)
     with pytest.raises(optuna.TrialPruned):
-        TrialObjective(objective_settings(max_epochs=40), tiny_mmhn, tmp_path)(trial)
+        TrialObjective(study_settings(max_epochs=40), "cpu", tiny_mmhn, tmp_path)(trial)
     assert [step for step, _ in trial.reports] == [5, 10]
 
 
@@ -119,15 +121,13 @@ def test_budget_counts_complete_pruned_and_method_failures_but_not_lost_or_surpl
 
 
 def _job(tmp_path: Path, name: str, n_trials: int, sampler_seed: int = 0) -> TuningJob:
-    s = objective_settings(max_epochs=15, seeds=1)
-    settings = StudySettings(method="mlp", dataset="synthetic", dataset_options=s.dataset_options, split=SPLIT, max_epochs=15, patience=5,
-                             tuning_seeds=s.seeds, search_space=search_space_of("mlp"), pruner="median", sampler_seed=sampler_seed)
+    settings = study_settings(max_epochs=15, seeds=1, sampler_seed=sampler_seed)
     return TuningJob(settings, name, parse_location(str(tmp_path / f"{name}.db")), n_trials, None, 5, "cpu", "custom")
 
 
 def _trials_of(job: TuningJob, mmhn: MMHN, tmp_path: Path) -> list[tuple[Any, ...]]:
     storage = open_storage(job.storage, job.heartbeat_s)
-    run_worker(job, storage, TrialObjective(job.objective_settings(), mmhn, tmp_path))
+    run_worker(job, storage, TrialObjective(job.settings, "cpu", mmhn, tmp_path))
     study = optuna.load_study(study_name=job.study_name, storage=storage)
     return [(t.number, t.state, t.params, t.value, t.intermediate_values) for t in study.trials]
 
@@ -153,7 +153,7 @@ def test_a_timeout_starts_no_trial_after_it(tiny_mmhn: MMHN, tmp_path: Path) -> 
     job = dataclasses.replace(_job(tmp_path, "timed", 1), n_trials=None, timeout_s=2.0)
     storage = open_storage(job.storage, job.heartbeat_s)
     start = time.time()
-    tally = run_worker(job, storage, TrialObjective(job.objective_settings(), tiny_mmhn, tmp_path))
+    tally = run_worker(job, storage, TrialObjective(job.settings, "cpu", tiny_mmhn, tmp_path))
     trials = optuna.load_study(study_name="timed", storage=storage).trials
     assert tally.finished == len(trials) >= 1
     assert all(t.datetime_start.timestamp() < start + 2.0 for t in trials)  # type: ignore[union-attr]
