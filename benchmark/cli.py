@@ -24,6 +24,9 @@ from benchmark.grid import plan_grid, run_grid
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
 from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
+from benchmark.spec import RunSpec
+from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
+from benchmark.tuning_result import TunedConfigError, use_tuned
 from datasets.adapter import DATASETS, DataContext
 from datasets.loading import get_adapter
 from methods.method import METHODS
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_execution_arguments(parser)
+    add_tuning_arguments(parser)
     return parser
 
 
@@ -194,18 +198,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(f"no records at {store.path}; run a grid first")
             print(f"wrote {write_leaderboard(store.load(), out / LEADERBOARD_FILE)}")
             return 0
+        if args.tune is not None:
+            args.methods = args.tune  # --tune names the methods
         grid = parse_grid_args(args)
-    except UsageError as error:
+        if args.tune is not None:
+            tuning = parse_tuning_args(args, grid)
+        else:
+            specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+            if args.use_tuned:
+                specs = use_tuned(specs, grid.out, grid.protocol.name)
+    except (UsageError, TuningInputError, TunedConfigError) as error:
         print(f"run_all.py: error: {error}", file=sys.stderr)
         return 2
-    return run(grid)
+    if args.tune is not None:
+        return run_tuning(tuning)
+    return run(grid, specs)
 
 
-def run(grid: GridArgs) -> int:
+def run(grid: GridArgs, specs: list[RunSpec] | None = None) -> int:
     start = time.perf_counter()
     for name, reason in grid.skipped_datasets.items():
         print(f"skipping dataset {name}: {reason}")
-    specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    if specs is None:
+        specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
     store = RecordStore(grid.out / RECORDS_FILE)
     outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
     records = store.load()

@@ -7,7 +7,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,17 @@ class NonFiniteLossError(RuntimeError):
     pass
 
 
+class StopRun(Exception):
+    """Raised by an ``on_epoch`` callback to abandon a run (e.g. a pruned tuning trial).
+
+    ``execute_run`` lets it through instead of turning it into a failed record.
+    """
+
+
+# Called after every epoch with (epoch, validation Macro-F1 of that epoch); may raise StopRun.
+EpochCallback = Callable[[int, float], None]
+
+
 @dataclass
 class _Selection:
     """The best validation epoch so far and a copy of its weights."""
@@ -37,7 +48,9 @@ class _Selection:
     state: dict[str, Tensor] | None = None
 
 
-def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "") -> RunRecord:
+def execute_run(
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "", on_epoch: EpochCallback | None = None
+) -> RunRecord:
     """Run one spec on an already loaded dataset; never raises for a failing method.
 
     A method that raises, or whose loss turns NaN/inf, yields a record with status
@@ -54,7 +67,9 @@ def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: st
     }
     try:
         split_checksum = mmhn.split(spec.split).checksum
-        metrics, cost, diagnostics = _train_and_select(spec, mmhn, cache_dir)
+        metrics, cost, diagnostics = _train_and_select(spec, mmhn, cache_dir, on_epoch)
+    except StopRun:
+        raise
     except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
         last = traceback.format_exception_only(type(error), error)[-1].strip()
         return RunRecord(status="failed", error=last, finished_at=_now(), **common)
@@ -63,7 +78,9 @@ def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: st
     )
 
 
-def _train_and_select(spec: RunSpec, mmhn: MMHN, cache_dir: Path) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
+def _train_and_select(
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None
+) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
@@ -83,6 +100,8 @@ def _train_and_select(spec: RunSpec, mmhn: MMHN, cache_dir: Path) -> tuple[RunMe
             epochs_run = epoch
             step_seconds.append(_train_step(model, data, labels, split.train, optimizer, scheduler, device, epoch))
             val_f1 = f1_scores(labels[split.val], _predict(model, data)[split.val], data.num_classes).macro
+            if on_epoch is not None:
+                on_epoch(epoch, val_f1)
             if val_f1 > best.val_macro_f1:  # strictly better: ties keep the earlier epoch
                 state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 best = _Selection(val_macro_f1=val_f1, epoch=epoch, seconds=sum(step_seconds), state=state)
