@@ -21,7 +21,8 @@ from benchmark.environment import DeviceError, resolve_device
 from benchmark.grid import plan_grid, run_grid
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
-from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
+from benchmark.manifest import InvocationLog, command_line
+from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
 from datasets.adapter import DATASETS, DataContext
 from datasets.loading import get_adapter
 from methods.method import METHODS
@@ -184,28 +185,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             store = RecordStore(out / RECORDS_FILE)
             if not store.path.exists():
                 raise UsageError(f"no records at {store.path}; run a grid first")
-            print(f"wrote {write_leaderboard(store.load(), out / LEADERBOARD_FILE)}")
+            print(f"wrote {write_report(store.load(), out, LEADERBOARD_FILE)}")
             return 0
         grid = parse_grid_args(args)
     except UsageError as error:
         print(f"run_all.py: error: {error}", file=sys.stderr)
         return 2
-    return run(grid)
+    return run(grid, command_line(None if argv is None else list(argv)))
 
 
-def run(grid: GridArgs) -> int:
+def run(grid: GridArgs, command: list[str] | None = None) -> int:
     start = time.perf_counter()
     for name, reason in grid.skipped_datasets.items():
         print(f"skipping dataset {name}: {reason}")
     specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
     store = RecordStore(grid.out / RECORDS_FILE)
-    outcome = run_grid(specs, store, grid.context, progress=grid.progress)
+    # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
+    with InvocationLog(grid.out, command or command_line(None), store.path) as invocation:
+        finished = store.finished_ids()
+        invocation.planned_runs(len(specs), sum(s.spec_id in finished for s in specs))
+        outcome = run_grid(specs, store, grid.context, progress=grid.progress)
     records = store.load()
-    leaderboard = write_leaderboard(records, grid.out / LEADERBOARD_FILE)
+    leaderboard = write_report(records, grid.out, LEADERBOARD_FILE)
     wanted = {s.spec_id for s in specs}
     rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
     print()
-    print(tabulate([[r.key.dataset] + t for r, t in zip(rows, table_rows(rows))], headers=["dataset"] + HEADERS, tablefmt="simple", disable_numparse=True))
+    print(tabulate(terminal_rows(rows), headers=TERMINAL_HEADERS, tablefmt="simple", disable_numparse=True))
     failed = sum(not r.ok for r in outcome.records)
     print(
         f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "
