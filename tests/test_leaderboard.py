@@ -112,7 +112,7 @@ def test_records_of_other_settings_stay_out_of_the_main_tables() -> None:
     assert setting_of(other.spec) == 'missing="mcar:text:0.5"'
     plain = fixture_records()
     assert leaderboard_rows(plain + [other]) == leaderboard_rows(plain)
-    assert "1 records of other settings are stored but not summarised here" in render_leaderboard(plain + [other])
+    assert "(1 record of other settings stored but not summarised here)" in render_leaderboard(plain + [other])
 
 
 def test_robustness_rows_render_ranked_by_area() -> None:
