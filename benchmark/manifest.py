@@ -162,7 +162,10 @@ class InvocationLog:
         return self
 
     def planned_runs(self, planned: int, already_finished: int) -> None:
+        """Written at once, so that an invocation killed later still says what it set out to do."""
         self.planned, self.skipped = planned, already_finished
+        with _locked(self.path) as manifest:
+            manifest["invocations"][self.index].update(runs_planned=planned, runs_already_finished=already_finished)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         if kind is None:

@@ -24,6 +24,7 @@ def test_a_completed_invocation_records_its_command_counts_and_wall_time(tmp_pat
     with InvocationLog(tmp_path, ["run_all.py", "--methods", "mlp"], store.path) as log:
         assert manifest(tmp_path)["invocations"][0]["status"] == "running"  # visible while it runs
         log.planned_runs(3, 1)
+        assert manifest(tmp_path)["invocations"][0]["runs_planned"] == 3  # on disk before any run: survives a kill -9
         store.append(make_record("mlp", "toy", 1, 0.5))
         store.append(make_record("mlp", "toy", 2, 0.5))
     (entry,) = manifest(tmp_path)["invocations"]
@@ -47,8 +48,8 @@ def test_ctrl_c_is_recorded_as_interrupted_and_the_next_run_as_a_resume(tmp_path
 
 def test_an_invocation_killed_outright_is_marked_interrupted_by_the_next(tmp_path: Path) -> None:
     records = tmp_path / "records.jsonl"
-    with InvocationLog(tmp_path, ["run_all.py"], records):
-        pass
+    with InvocationLog(tmp_path, ["run_all.py"], records) as log:
+        log.planned_runs(5, 0)
     data = manifest(tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     data["invocations"][0].update(status="running", pid=int(dead.stdout), finished_at=None)  # as kill -9 leaves it
@@ -57,7 +58,7 @@ def test_an_invocation_killed_outright_is_marked_interrupted_by_the_next(tmp_pat
     with InvocationLog(tmp_path, ["run_all.py"], records):
         pass
     first, second = manifest(tmp_path)["invocations"]
-    assert first["status"] == "interrupted" and first["runs_recorded"] == 1
+    assert first["status"] == "interrupted" and first["runs_recorded"] == 1 and first["runs_planned"] == 5
     assert second["status"] == "completed" and manifest(tmp_path)["interrupted_and_resumed"] is True
 
 
