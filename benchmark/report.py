@@ -35,7 +35,7 @@ from benchmark.rows import (  # noqa: F401 - re-exported: the command line and o
     setting_of,
 )
 from benchmark.significance import smallest_wilcoxon_p
-from benchmark.statistics import Summary, confidence_interval
+from benchmark.formatting import bold, interval_text, p_text, pct, rank_text, seconds_text, seed_list
 
 HEADLINE_START = "<!-- headline:start -->"
 HEADLINE_END = "<!-- headline:end -->"
@@ -49,52 +49,6 @@ def robustness_rows(records: list[RunRecord]) -> list[RobustnessRow]:
     r = 0.5, each summarised over seeds). Until then the section says that no sweep is recorded.
     """
     return []
-
-
-# ---------------------------------------------------------------------------- formatting
-
-
-def _pct(summary: Summary, with_std: bool = True) -> str:
-    if not with_std:
-        return f"{100 * summary.mean:.2f}"
-    std = "n/a" if summary.n < 2 else f"{100 * summary.std:.2f}"
-    return f"{100 * summary.mean:.2f} ± {std}"
-
-
-def _interval(summary: Summary) -> str:
-    interval = confidence_interval(summary)
-    return "n/a" if interval is None else f"[{100 * interval.low:.2f}, {100 * interval.high:.2f}]"
-
-
-def _p(value: float) -> str:
-    if math.isnan(value):
-        return "–"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
-
-
-def _rank(value: float) -> str:
-    return f"{value:g}"
-
-
-def _bold(text: str, bold: bool) -> str:
-    return f"**{text}**" if bold else text
-
-
-def _seed_list(seeds: Iterable[int]) -> str:
-    """0, 1, 2, 5, 6 -> '0–2, 5–6'."""
-    items = sorted(seeds)
-    parts, start = [], None
-    for i, seed in enumerate(items):
-        if start is None:
-            start = seed
-        if i + 1 == len(items) or items[i + 1] != seed + 1:
-            parts.append(str(start) if start == seed else f"{start}–{seed}")
-            start = None
-    return ", ".join(parts)
 
 
 def _params(row: LeaderboardRow) -> str:
@@ -117,10 +71,10 @@ def section_table(analysis: SectionAnalysis) -> list[list[str]]:
         delta = "best" if c is None else ("–" if c.n_pairs == 0 else f"{100 * c.mean_difference:+.2f}")
         t_mark = " †" if a.tests_disagree else ""
         table.append([
-            _bold(a.label, a.in_tie_group), _bold(_pct(r.test_macro_f1), a.in_tie_group), str(r.test_macro_f1.n),
-            _interval(r.test_macro_f1), _bold(_rank(a.rank), a.in_tie_group), delta, _p(a.wilcoxon_holm), _p(a.t_test_holm) + t_mark,
-            _pct(r.test_micro_f1), _pct(r.val_macro_f1), r.key.config_source, _params(r), _seconds(r.seconds_per_epoch),
-            _seconds(r.seconds_to_best), f"{r.peak_memory_mb:,.0f}", "yes" if a.on_pareto_front else "",
+            bold(a.label, a.in_tie_group), bold(pct(r.test_macro_f1), a.in_tie_group), str(r.test_macro_f1.n),
+            interval_text(r.test_macro_f1), bold(rank_text(a.rank), a.in_tie_group), delta, p_text(a.wilcoxon_holm), p_text(a.t_test_holm) + t_mark,
+            pct(r.test_micro_f1), pct(r.val_macro_f1), r.key.config_source, _params(r), seconds_text(r.seconds_per_epoch),
+            seconds_text(r.seconds_to_best), f"{r.peak_memory_mb:,.0f}", "yes" if a.on_pareto_front else "",
             "; ".join(r.device_names), str(r.failed),
         ])
     return table
@@ -155,14 +109,14 @@ def section_notes(analysis: SectionAnalysis) -> list[str]:
         if c is not None and c.n_pairs == 0:
             notes.append(f"{a.label}: no seed in common with the reference; not compared, not in the tie group.")
         elif c is not None and (set(a.row.seeds) != set(c.seeds) or set(reference.row.seeds) != set(c.seeds)):
-            notes.append(f"{a.label}: paired on the {c.n_pairs} seeds both rows have ({_seed_list(c.seeds)}); "
-                         f"{a.label} has seeds {_seed_list(a.row.seeds)}, the reference {_seed_list(reference.row.seeds)}.")
+            notes.append(f"{a.label}: paired on the {c.n_pairs} seeds both rows have ({seed_list(c.seeds)}); "
+                         f"{a.label} has seeds {seed_list(a.row.seeds)}, the reference {seed_list(reference.row.seeds)}.")
         elif a.row.seeds != tuple(range(a.row.test_macro_f1.n)):
-            notes.append(f"{a.label}: seeds {_seed_list(a.row.seeds)} (not 0..n-1).")
+            notes.append(f"{a.label}: seeds {seed_list(a.row.seeds)} (not 0..n-1).")
         if a.row.failed_seeds:
-            notes.append(f"{a.label}: seed(s) {_seed_list(a.row.failed_seeds)} failed (recorded with their error, not averaged).")
+            notes.append(f"{a.label}: seed(s) {seed_list(a.row.failed_seeds)} failed (recorded with their error, not averaged).")
         if a.row.duplicate_seeds:
-            notes.append(f"{a.label}: seed(s) {_seed_list(a.row.duplicate_seeds)} ran more than once in this row "
+            notes.append(f"{a.label}: seed(s) {seed_list(a.row.duplicate_seeds)} ran more than once in this row "
                          "(on different device indices); the latest record is used.")
         if a.tests_disagree:
             notes.append(f"{a.label}: † the paired t-test (Holm) reaches the other decision than the Wilcoxon test; "
@@ -188,12 +142,12 @@ def headline(analyses: list[SectionAnalysis], ranking: CrossDatasetRanking) -> l
     cells: dict[tuple[str, str], dict[SectionKey, str]] = {}
     for analysis in chosen:
         for a in analysis.rows:
-            cells.setdefault((a.label, a.row.key.config_source), {})[analysis.key] = _bold(_pct(a.row.test_macro_f1), a.in_tie_group)
+            cells.setdefault((a.label, a.row.key.config_source), {})[analysis.key] = bold(pct(a.row.test_macro_f1), a.in_tie_group)
     average = {(e.method, e.config_source): e.average_rank for e in ranking.entries}
     order = sorted(cells, key=lambda entry: (entry not in average, average.get(entry, 0.0), entry))
     table = [
         [method, source, *(cells[(method, source)].get(a.key, "–") for a in chosen),
-         _rank(round(average[(method, source)], 2)) if (method, source) in average else "–"]
+         rank_text(round(average[(method, source)], 2)) if (method, source) in average else "–"]
         for method, source in order
     ]
     seeds = sorted({a.row.test_macro_f1.n for analysis in chosen for a in analysis.rows})
@@ -213,7 +167,7 @@ def across_datasets(ranking: CrossDatasetRanking) -> list[str]:
     lines = [f"## Across datasets (protocol `{ranking.protocol}`)", ""]
     if ranking.entries:
         names = _section_labels(list(ranking.sections))
-        table = [[e.method, e.config_source, *(_rank(r) for r in e.ranks), f"{e.average_rank:.2f}"] for e in ranking.entries]
+        table = [[e.method, e.config_source, *(rank_text(r) for r in e.ranks), f"{e.average_rank:.2f}"] for e in ranking.entries]
         lines += [
             "Rank by mean test Macro-F1 within each dataset (1 = best; tied means share the mean of their ranks), "
             "among the methods present on every dataset; averaged over datasets.",
@@ -260,15 +214,15 @@ def ablations(rows: list[AblationRow], prefix: str) -> list[str]:
         groups.setdefault((row.section, row.full.key.config_source, row.full.key.config_id), []).append(row)
     for (section, source, _), group in groups.items():
         full = group[0].full
-        table = [[f"{prefix} (full)", _pct(full.test_macro_f1), str(full.test_macro_f1.n), "–", "–", "–", "–",
-                  _params(full), _seconds(full.seconds_per_epoch)]]
+        table = [[f"{prefix} (full)", pct(full.test_macro_f1), str(full.test_macro_f1.n), "–", "–", "–", "–",
+                  _params(full), seconds_text(full.seconds_per_epoch)]]
         for row in group:
             c = row.comparison
             significant = not math.isnan(row.wilcoxon_holm) and row.wilcoxon_holm < ALPHA
-            delta = "–" if c.n_pairs == 0 else _bold(f"{100 * c.mean_difference:+.2f}", significant)
-            table.append([row.variant.key.method, _pct(row.variant.test_macro_f1), str(row.variant.test_macro_f1.n), delta,
-                          str(c.n_pairs), _p(row.wilcoxon_holm), _p(row.t_test_holm), _params(row.variant),
-                          _seconds(row.variant.seconds_per_epoch)])
+            delta = "–" if c.n_pairs == 0 else bold(f"{100 * c.mean_difference:+.2f}", significant)
+            table.append([row.variant.key.method, pct(row.variant.test_macro_f1), str(row.variant.test_macro_f1.n), delta,
+                          str(c.n_pairs), p_text(row.wilcoxon_holm), p_text(row.t_test_holm), _params(row.variant),
+                          seconds_text(row.variant.seconds_per_epoch)])
         lines += [f"### {section.title}, {source}", ""]
         lines += [tabulate(table, headers=ABLATION_HEADERS, tablefmt="github", disable_numparse=True), ""]
     return lines + [
@@ -410,7 +364,7 @@ def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX
         parts += [f"![test Macro-F1 against seconds per epoch, {analysis.key.dataset}]({figure})", ""]
     if report.failed:
         parts += ["### Rows without a single successful run", ""]
-        parts += [f"- {f.key.method} ({f.key.config_source}) on {f.key.section.title}: seed(s) {_seed_list(f.seeds)} failed; "
+        parts += [f"- {f.key.method} ({f.key.config_source}) on {f.key.section.title}: seed(s) {seed_list(f.seeds)} failed; "
                   f"first error: `{f.error}`" for f in report.failed] + [""]
     if report.ranking is not None:
         parts += across_datasets(report.ranking)
@@ -456,6 +410,6 @@ def terminal_rows(rows: list[LeaderboardRow]) -> list[list[str]]:
     out = []
     for key, section in sections(rows).items():
         for a in analyse_section(key, section).rows:
-            out.append([key.dataset, a.label + (" *" if a.in_tie_group else ""), _pct(a.row.test_macro_f1), str(a.row.test_macro_f1.n),
-                        _rank(a.rank), _p(a.wilcoxon_holm), a.row.key.config_source, _seconds(a.row.seconds_per_epoch), str(a.row.failed)])
+            out.append([key.dataset, a.label + (" *" if a.in_tie_group else ""), pct(a.row.test_macro_f1), str(a.row.test_macro_f1.n),
+                        rank_text(a.rank), p_text(a.wilcoxon_holm), a.row.key.config_source, seconds_text(a.row.seconds_per_epoch), str(a.row.failed)])
     return out

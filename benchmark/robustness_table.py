@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from benchmark.formatting import pct, rank_text
 from benchmark.ranking import average_ranks
 from benchmark.statistics import Summary
 
@@ -44,19 +45,10 @@ def render_robustness(rows: list[RobustnessRow]) -> list[str]:
         group = sorted(group, key=lambda r: (-r.area.mean, r.method, r.config_source))
         ranks = average_ranks([r.area.mean for r in group])
         table = [
-            [_rank(rank), row.method, row.config_source, _pct(row.area), _pct(row.drop_at_half), str(row.area.n),
+            [rank_text(rank), row.method, row.config_source, pct(row.area), pct(row.drop_at_half), str(row.area.n),
              ", ".join(f"{r:g}" for r in row.rates)]
             for rank, row in zip(ranks, group)
         ]
         lines += [f"### {dataset}: {modality} missing ({mechanism}, {setting})", ""]
         lines += [tabulate(table, headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
     return lines
-
-
-def _rank(rank: float) -> str:
-    return f"{rank:g}"
-
-
-def _pct(summary: Summary) -> str:
-    std = "n/a" if summary.n < 2 else f"{100 * summary.std:.2f}"
-    return f"{100 * summary.mean:.2f} ± {std}"
