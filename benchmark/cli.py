@@ -19,9 +19,9 @@ from tabulate import tabulate
 
 from benchmark.environment import DeviceError, resolve_device
 from benchmark.grid import plan_grid, run_grid
+from benchmark.manifest import InvocationLog, command_line
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
-from benchmark.manifest import InvocationLog, command_line
 from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
 from datasets.adapter import DATASETS, DataContext
 from datasets.loading import get_adapter
