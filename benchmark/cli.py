@@ -21,9 +21,10 @@ from benchmark.environment import DeviceError, resolve_device
 from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
 from benchmark.executor import Executor
 from benchmark.grid import plan_grid, run_grid
+from benchmark.manifest import InvocationLog, command_line
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
-from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
+from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
 from benchmark.spec import RunSpec
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
@@ -196,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             store = RecordStore(out / RECORDS_FILE)
             if not store.path.exists():
                 raise UsageError(f"no records at {store.path}; run a grid first")
-            print(f"wrote {write_leaderboard(store.load(), out / LEADERBOARD_FILE)}")
+            print(f"wrote {write_report(store.load(), out, LEADERBOARD_FILE)}")
             return 0
         if args.tune is not None:
             args.methods = args.tune  # --tune names the methods
@@ -212,23 +213,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.tune is not None:
         return run_tuning(tuning)
-    return run(grid, specs)
+    return run(grid, specs, command_line(None if argv is None else list(argv)))
 
 
-def run(grid: GridArgs, specs: list[RunSpec] | None = None) -> int:
+def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] | None = None) -> int:
     start = time.perf_counter()
     for name, reason in grid.skipped_datasets.items():
         print(f"skipping dataset {name}: {reason}")
     if specs is None:
         specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
     store = RecordStore(grid.out / RECORDS_FILE)
-    outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
+    # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
+    with InvocationLog(grid.out, command or command_line(None), store.path) as invocation:
+        finished = store.finished_ids()
+        invocation.planned_runs(len(specs), sum(s.spec_id in finished for s in specs))
+        outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
     records = store.load()
-    leaderboard = write_leaderboard(records, grid.out / LEADERBOARD_FILE)
+    leaderboard = write_report(records, grid.out, LEADERBOARD_FILE)
     wanted = {s.spec_id for s in specs}
     rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
     print()
-    print(tabulate([[r.key.dataset] + t for r, t in zip(rows, table_rows(rows))], headers=["dataset"] + HEADERS, tablefmt="simple", disable_numparse=True))
+    print(tabulate(terminal_rows(rows), headers=TERMINAL_HEADERS, tablefmt="simple", disable_numparse=True))
     failed = sum(not r.ok for r in outcome.records)
     print(
         f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "

@@ -45,13 +45,18 @@ def device_name(device: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
+    return {**installed_versions(TRACKED_PACKAGES), "code": code_version()}
+
+
+@functools.lru_cache(maxsize=4)
+def installed_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """Python's version and each installed package's version (packages not installed are left out)."""
     versions = {"python": platform.python_version()}
-    for package in TRACKED_PACKAGES:
+    for package in packages:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             pass
-    versions["code"] = code_version()
     return versions
 
 

@@ -84,12 +84,16 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
         ("early_fusion_hgt", 0), ("early_fusion_hgt", 1), ("mlp", 0), ("mlp", 1)]
     assert all(r["status"] == "ok" for r in records)
     leaderboard = (out / "leaderboard.md").read_text()
-    table = [line for line in leaderboard.splitlines() if line.startswith("| ")]
+    lines = leaderboard.splitlines()
+    section = lines.index("### synthetic (scale=0.2) (split `random_20_10_70`, protocol `quick`, device cpu)")
+    table = [line for line in lines[section + 1:section + 6] if line.startswith("| ")]
     assert table[0].split("|")[1].strip() == "method"
-    assert sorted(line.split("|")[1].strip() for line in table[1:]) == ["early_fusion_hgt", "mlp"]
+    assert sorted(line.split("|")[1].strip(" *") for line in table[1:]) == ["early_fusion_hgt", "mlp"]
     assert all(line.split("|")[3].strip() == "2" for line in table[1:])  # n seeds
     assert "ddof = 1" in leaderboard
     assert "4 runs done (0 failed), 0 already finished" in result.stdout
+    (invocation,) = json.loads((out / "manifest.json").read_text())["invocations"]
+    assert invocation["status"] == "completed" and invocation["runs_recorded"] == 4 and "--seeds" in invocation["command"]
 
     # --report rebuilds the same leaderboard from the records alone
     (out / "leaderboard.md").unlink()
@@ -100,6 +104,8 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
     again = run_cli("--methods", "mlp,early_fusion_hgt", "--datasets", "synthetic", "--protocol", "quick", "--seeds", "2",
                     "--out", str(out), *SMALL)
     assert "0 runs done (0 failed), 4 already finished" in again.stdout
+    second = json.loads((out / "manifest.json").read_text())["invocations"][1]
+    assert (second["runs_planned"], second["runs_already_finished"], second["runs_recorded"]) == (4, 4, 0)
     assert len((out / "records.jsonl").read_text().splitlines()) == 4
 
 
@@ -125,3 +131,7 @@ def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) ->
     ids = [r["spec_id"] for r in after]
     assert len(ids) == len(set(ids)) == 6
     assert after[: len(before)] == before  # the earlier records are untouched
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [i["status"] for i in manifest["invocations"]] == ["interrupted", "completed"]
+    assert manifest["interrupted_and_resumed"] is True
+    assert manifest["invocations"][0]["runs_recorded"] == len(before)
