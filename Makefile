@@ -13,9 +13,14 @@ ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock
+# The `features` extras (text and image encoders of the real datasets) come from pyproject.toml,
+# constrained by the lock, so the encoder tests can run.
+FEATURES = $(PY) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['features']))"
+
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock $$($(FEATURES))
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
