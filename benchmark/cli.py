@@ -24,7 +24,7 @@ from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
 from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
 from datasets.adapter import DATASETS, DataContext
-from datasets.download import download_datasets
+from datasets.download import download_datasets, real_dataset_names
 from datasets.loading import get_adapter
 from methods.method import METHODS
 
@@ -192,8 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def download(args: argparse.Namespace) -> int:
     if not args.data_root or not args.data_url:
         raise UsageError("--download needs --data-root DIR (or MMHN_DATA_ROOT) and --data-url URL (or MMHN_DATA_URL)")
-    names = [n for n in DATASETS.names() if getattr(get_adapter(n), "raw_files", ())] if args.datasets in ("available", "all") \
-        else _names(args.datasets, DATASETS.names(), "dataset")
+    names = real_dataset_names() if args.datasets in ("available", "all") else _names(args.datasets, DATASETS.names(), "dataset")
     report = download_datasets(names, Path(args.data_root), args.data_url, progress=not args.no_progress)
     print(f"{report.fetched} file(s) fetched ({report.resumed} resumed), {report.present} already in place, {len(report.failed)} failed")
     for failure in report.failed:

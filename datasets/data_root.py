@@ -1,11 +1,11 @@
-"""Whether a real dataset's raw files are under the data root, and how to get them if not."""
+"""Real datasets read from a data root: which raw files they need, whether they are there, how to get them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
-from datasets.adapter import Availability
+from datasets.adapter import Availability, DatasetAdapter
 from datasets.raw_tables import RawFile
 
 DATA_ROOT_HINT = "--data-root DIR or MMHN_DATA_ROOT"
@@ -24,3 +24,13 @@ def raw_files_availability(dataset: str, data_root: Path | None, files: Sequence
     if missing:
         return Availability(False, f"not found under {data_root}: {', '.join(missing)}", download_hint(dataset))
     return Availability(True, f"found under {data_root}")
+
+
+class RawFilesAdapter(DatasetAdapter):
+    """An adapter whose data are raw files under the data root (and posters listed in the index)."""
+
+    raw_files: ClassVar[tuple[RawFile, ...]] = ()
+    poster_subset: ClassVar[str] = ""  # the posters/index.csv column marking this dataset's posters
+
+    def availability(self, data_root: Path | None) -> Availability:
+        return raw_files_availability(self.name, data_root, self.raw_files)

@@ -10,6 +10,8 @@ is absent (zero row, mask false), so one modality is never filled with another.
 
 from __future__ import annotations
 
+import numpy as np
+import scipy.sparse
 import torch
 from torch import Tensor
 
@@ -19,12 +21,14 @@ def neighbour_mean(edge_index: Tensor, x_src: Tensor, present_src: Tensor, num_d
 
     Returns ``(x_dst [num_dst, d], present_dst [num_dst])``; duplicate edges count once each.
     """
-    src, dst = edge_index
-    keep = present_src[src]
+    src, dst = edge_index.cpu().numpy()
+    keep = present_src.cpu().numpy()[src]
     src, dst = src[keep], dst[keep]
-    total = torch.zeros(num_dst, x_src.shape[1], dtype=x_src.dtype).index_add_(0, dst, x_src[src])
-    count = torch.zeros(num_dst, dtype=x_src.dtype).index_add_(0, dst, torch.ones_like(dst, dtype=x_src.dtype))
+    count = np.bincount(dst, minlength=num_dst).astype(np.float64)
     present = count > 0
-    total[present] /= count[present].unsqueeze(1)
-    return total, present
+    # A row-normalised sparse [num_dst, num_src] matrix times x: one sparse product instead
+    # of scattering every edge's feature row.
+    weights = 1.0 / count[dst]
+    mean = scipy.sparse.csr_matrix((weights, (dst, src)), shape=(num_dst, x_src.shape[0])) @ x_src.cpu().numpy().astype(np.float64)
+    return torch.from_numpy(mean.astype(np.float32)), torch.from_numpy(present)
 

@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 from tqdm import tqdm
 
+from datasets.adapter import DATASETS
+from datasets.data_root import RawFilesAdapter
 from datasets.loading import get_adapter
 from datasets.posters import POSTER_FOLDER, POSTER_INDEX
 from datasets.raw_tables import ChecksumMismatchError, RawDataError, file_digest, read_table
@@ -109,6 +111,11 @@ def _posters_of(data_root: Path, subset_column: str) -> list[RemoteFile]:
     return [RemoteFile(f"{POSTER_FOLDER}/{f}", s, "sha1") for f, s in zip(table.loc[used, "file"], table.loc[used, "sha1"])]
 
 
+def real_dataset_names() -> list[str]:
+    """The registered datasets that are read from raw files (what ``--download`` fetches by default)."""
+    return [n for n in DATASETS.names() if isinstance(get_adapter(n), RawFilesAdapter)]
+
+
 def download_datasets(names: Sequence[str], data_root: Path, base_url: str, progress: bool = True) -> DownloadReport:
     """Fetch what the named real datasets need; failures are collected, not raised."""
     report = DownloadReport()
@@ -125,15 +132,15 @@ def download_datasets(names: Sequence[str], data_root: Path, base_url: str, prog
             report.fetched += outcome != "present"
             report.resumed += outcome == "resumed"
 
-    tables = {f.path: RemoteFile(f.path, f.md5) for a in adapters for f in getattr(a, "raw_files", ()) if f.md5}
+    real = [a for a in adapters if isinstance(a, RawFilesAdapter)]
+    tables = {f.path: RemoteFile(f.path, f.md5) for a in real for f in a.raw_files if f.md5}
     fetch_all(list(tables.values()), "tables")
     if (data_root / POSTER_INDEX.path).is_file():
         posters: dict[str, RemoteFile] = {}
-        for adapter in adapters:
-            subset = getattr(adapter, "poster_subset", None)
-            if subset:
+        for adapter in real:
+            if adapter.poster_subset:
                 try:
-                    posters.update((p.path, p) for p in _posters_of(data_root, subset))
+                    posters.update((p.path, p) for p in _posters_of(data_root, adapter.poster_subset))
                 except RawDataError as error:
                     report.failed.append(str(error))
         fetch_all(list(posters.values()), "posters")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
+from typing import Any, ClassVar
 
 
 class FeatureExtrasMissingError(ImportError):
@@ -33,3 +34,23 @@ def require_packages(pinned: dict[str, str], purpose: str) -> None:
             f"{purpose} needs the optional 'features' packages ({'; '.join(problems)}): "
             f"pip install {wanted} (or: pip install -e '.[features]'); a cache dir that already holds these features also works"
         )
+
+
+class LazyModel:
+    """A model built on first use, after checking its pinned packages: a load that finds every
+    feature in the cache never imports the model's libraries."""
+
+    pinned: ClassVar[dict[str, str]]
+    purpose: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._model: Any = None
+
+    def model(self) -> Any:
+        if self._model is None:
+            require_packages(self.pinned, self.purpose)
+            self._model = self.build()
+        return self._model
+
+    def build(self) -> Any:
+        raise NotImplementedError

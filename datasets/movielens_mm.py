@@ -32,8 +32,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from datasets.adapter import Availability, DataContext, DatasetAdapter, register_dataset
-from datasets.data_root import raw_files_availability
+from datasets.adapter import DataContext, register_dataset
+from datasets.data_root import RawFilesAdapter
 from datasets.derived_features import neighbour_mean
 from datasets.graph_building import add_relation, set_modality, unique_edges
 from datasets.image_encoder import poster_features
@@ -144,14 +144,11 @@ def build_movielens_graph(data_root: Path) -> MovieLensGraph:
 
 
 @register_dataset("movielens_mm")
-class MovieLensMM(DatasetAdapter):
+class MovieLensMM(RawFilesAdapter):
     summary = "MovieLens-MM: ml-latest-small (movie/user/tag, 3 genres of 6,150 movies), MiniLM text + EfficientNet poster features"
     default_split = "random_20_10_70"
     raw_files = (MOVIES, RATINGS, LINKS, TAGS, POSTER_INDEX)
-    poster_subset = "in_ml_latest_small"  # the posters/index.csv column marking this dataset's posters
-
-    def availability(self, data_root: Path | None) -> Availability:
-        return raw_files_availability(self.name, data_root, self.raw_files)
+    poster_subset = "in_ml_latest_small"
 
     def load(self, context: DataContext, options: object) -> MMHN:
         assert context.data_root is not None

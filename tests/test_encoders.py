@@ -79,7 +79,7 @@ def test_cached_features_are_served_without_the_encoder(data_root: Path, tmp_pat
     def no_model(self):
         raise AssertionError("the model was loaded although every text is cached")
 
-    monkeypatch.setattr(text_encoder.MiniLMTextEncoder, "_load", no_model)
+    monkeypatch.setattr(text_encoder.MiniLMTextEncoder, "build", no_model)
     assert np.array_equal(text_features(texts, tmp_path, progress=False), first)
     shutil.rmtree(tmp_path / "features")
     with pytest.raises(AssertionError, match="the model was loaded"):

@@ -94,3 +94,14 @@ def test_an_edge_to_a_movie_that_does_not_exist_names_file_and_line(copied_root:
 def test_missing_data_says_what_is_expected_where(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"dataset 'imdb_mm': not found under .*: imdb-5000/movie_metadata\.csv, posters/index\.csv"):
         load_dataset("imdb_mm", DataContext(tmp_path, tmp_path / "cache"))
+
+
+def test_a_poster_missing_from_disk_is_a_warning_and_a_missing_image(copied_root: Path, data_root: Path) -> None:
+    from datasets.posters import join_posters
+
+    (copied_root / "posters" / "images").mkdir()
+    shutil.copy(data_root / "posters" / "images" / "0499549.jpg", copied_root / "posters" / "images")  # Avatar only
+    with pytest.warns(UserWarning, match=r"1 poster\(s\) listed in posters/index\.csv are not on disk .*0012349\.jpg"):
+        join = join_posters(copied_root, [499549, 12349, 1])
+    assert join.paths == [copied_root / "posters" / "images" / "0499549.jpg", None, None]
+    assert join.not_on_disk == [copied_root / "posters" / "images" / "0012349.jpg"]
