@@ -28,7 +28,7 @@ def neighbour_mean(edge_index: Tensor, x_src: Tensor, present_src: Tensor, num_d
     present = count > 0
     # A row-normalised sparse [num_dst, num_src] matrix times x: one sparse product instead
     # of scattering every edge's feature row.
-    weights = 1.0 / count[dst]
-    mean = scipy.sparse.csr_matrix((weights, (dst, src)), shape=(num_dst, x_src.shape[0])) @ x_src.cpu().numpy().astype(np.float64)
-    return torch.from_numpy(mean.astype(np.float32)), torch.from_numpy(present)
+    weights = (1.0 / count[dst]).astype(np.float32)
+    mean = scipy.sparse.csr_matrix((weights, (dst, src)), shape=(num_dst, x_src.shape[0])) @ x_src.cpu().numpy().astype(np.float32)
+    return torch.from_numpy(np.asarray(mean, dtype=np.float32)), torch.from_numpy(present)
 

@@ -29,7 +29,7 @@ Metapaths: movie-director-movie, movie-actor-movie.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,6 @@ class ImdbGraph:
     actors: list[str]
     movie_director: Tensor  # [2, 4278]
     movie_actor: Tensor  # [2, 12828]
-    source_lines: list[int] = field(default_factory=list)  # file line of each movie's row
 
     @property
     def texts(self) -> list[str]:
@@ -138,7 +137,6 @@ def build_imdb_graph(data_root: Path) -> ImdbGraph:
         actors=actors,
         movie_director=movie_director,
         movie_actor=movie_actor,
-        source_lines=movies["source_line"].tolist(),
     )
 
 
