@@ -13,6 +13,8 @@ ARGS ?=
 
 venv: $(STAMP)
 
+# requirements.lock pins every package the suite and its tests use, the optional groups of
+# pyproject.toml included (encoders, Ray, PostgreSQL driver): one environment, reproducible.
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Sequence
 
 from tabulate import tabulate
 
+from benchmark.dataset_choice import DatasetChoiceError, availability_rows, choose_datasets, opening_table
 from benchmark.environment import DeviceError, resolve_device
 from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
 from benchmark.executor import Executor
@@ -29,6 +30,7 @@ from benchmark.spec import RunSpec
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
 from datasets.adapter import DATASETS, DataContext
+from datasets.download import download_datasets, real_dataset_names
 from datasets.loading import get_adapter
 from methods.method import METHODS
 
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset-option", action="append", default=[], metavar="DATASET:KEY=VALUE",
                         help="override a dataset option, e.g. synthetic:scale=4 (repeatable)")
     parser.add_argument("--list", action="store_true", help="list methods and datasets, then exit")
+    parser.add_argument("--download", action="store_true", help="fetch the raw files of --datasets (default: all real ones) into --data-root from --data-url, then exit")
+    parser.add_argument("--data-url", default=os.environ.get("MMHN_DATA_URL"), help="base URL of a mirror of the data-root layout (default: $MMHN_DATA_URL)")
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_execution_arguments(parser)
@@ -94,16 +98,10 @@ def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
 
 
 def _datasets(value: str, data_root: Path | None) -> tuple[list[str], dict[str, str]]:
-    if value == "available":
-        chosen, skipped = [], {}
-        for name in DATASETS.names():
-            availability = get_adapter(name).availability(data_root)
-            if availability.found:
-                chosen.append(name)
-            else:
-                skipped[name] = availability.detail
-        return chosen, skipped
-    return _names(value, DATASETS.names(), "dataset"), {}
+    try:
+        return choose_datasets(value, data_root)
+    except DatasetChoiceError as error:
+        raise UsageError(str(error)) from None
 
 
 def _seeds(value: str | None, protocol: Protocol) -> int:
@@ -173,15 +171,11 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
 
 def list_entries(data_root: Path | None) -> str:
     methods = [[name, METHODS.get(name).summary] for name in METHODS.names()]
-    datasets = []
-    for name in DATASETS.names():
-        adapter = get_adapter(name)
-        availability = adapter.availability(data_root)
-        datasets.append([name, adapter.summary, "found" if availability.found else "missing", availability.detail])
+    datasets = availability_rows(data_root)
     return "\n".join([
         tabulate(methods, headers=["method", "description"], tablefmt="simple"),
         "",
-        tabulate(datasets, headers=["dataset", "description", "data", "detail"], tablefmt="simple"),
+        tabulate(datasets, headers=["dataset", "description", "data", "detail"], tablefmt="simple", maxcolwidths=[None, 50, None, 70]),
     ])
 
 
@@ -192,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_root = Path(args.data_root) if args.data_root else None
             print(list_entries(data_root))
             return 0
+        if args.download:
+            return download(args)
         if args.report:
             out = _out_dir(args.out)
             store = RecordStore(out / RECORDS_FILE)
@@ -216,10 +212,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(grid, specs, command_line(None if argv is None else list(argv)))
 
 
+def download(args: argparse.Namespace) -> int:
+    if not args.data_root or not args.data_url:
+        raise UsageError("--download needs --data-root DIR (or MMHN_DATA_ROOT) and --data-url URL (or MMHN_DATA_URL)")
+    names = real_dataset_names() if args.datasets in ("available", "all") else _names(args.datasets, DATASETS.names(), "dataset")
+    report = download_datasets(names, Path(args.data_root), args.data_url, progress=not args.no_progress)
+    print(f"{report.fetched} file(s) fetched ({report.resumed} resumed), {report.present} already in place, {len(report.failed)} failed")
+    for failure in report.failed:
+        print(f"failed: {failure}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
 def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] | None = None) -> int:
     start = time.perf_counter()
-    for name, reason in grid.skipped_datasets.items():
-        print(f"skipping dataset {name}: {reason}")
+    print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root), end="\n\n")
     if specs is None:
         specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
     store = RecordStore(grid.out / RECORDS_FILE)

@@ -23,6 +23,7 @@ class Availability:
 
     found: bool
     detail: str = ""
+    remedy: str = ""  # when not found: how to get the data
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Load a registered dataset by name: options, availability check, build, validate."""
+"""Load a dataset by name (or a user's folder by path): options, availability check, build, validate."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from datasets.adapter import DATASETS, DataContext, DatasetAdapter
 from datasets.mmhn import MMHN
+from datasets.user_folder import FolderDataset, is_folder_path
 
 
 class DatasetUnavailableError(FileNotFoundError):
@@ -13,6 +15,9 @@ class DatasetUnavailableError(FileNotFoundError):
 
 
 def get_adapter(name: str) -> DatasetAdapter:
+    """The registered adapter ``name``, or, for a path, the adapter of a user's dataset folder."""
+    if is_folder_path(name):
+        return FolderDataset(Path(name))
     return DATASETS.get(name)()
 
 
