@@ -24,18 +24,20 @@ class EarlyFusionInput(nn.Module):
 
     A missing modality contributes a zero block (:class:`ModalityInputProjection`). With
     ``modalities`` a subset (one late-fusion branch), the other modalities are not read at
-    all. A node type that lacks every selected modality structurally gets the constant
+    all; with ``node_types`` a subset, only those types get an output. A node type that lacks every selected modality structurally gets the constant
     :math:`b^{fuse}_{\tau}`: its nodes carry no information of their own.
 
     Construction initialises every weight; ``reset_parameters()`` draws them again (the
     owning model calls it once, so a model's random initialisation is one fixed sequence).
     """
 
-    def __init__(self, mmhn: MMHN, hidden: int, modalities: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, mmhn: MMHN, hidden: int, modalities: Sequence[str] | None = None, node_types: Sequence[str] | None = None
+    ) -> None:
         super().__init__()
-        self.project = ModalityInputProjection(mmhn, hidden, activation="tanh", modalities=modalities)
+        self.project = ModalityInputProjection(mmhn, hidden, activation="tanh", modalities=modalities, node_types=node_types)
         width = hidden * len(self.project.modalities)
-        self.fuse = nn.ModuleDict({t: nn.Linear(width, hidden) for t in mmhn.node_types})
+        self.fuse = nn.ModuleDict({t: nn.Linear(width, hidden) for t in self.project.node_types})
 
     def reset_parameters(self) -> None:
         self.project.reset_parameters()
