@@ -87,6 +87,7 @@ class MAGNNModel(MethodModel):
             self.register_buffer(f"nodes_{j}", item.nodes, persistent=False)
             self.register_buffer(f"padded_{j}", index, persistent=False)
             self.register_buffer(f"valid_{j}", valid, persistent=False)
+            self.register_buffer(f"padded_nodes_{j}", item.nodes[index][:, :, :-1], persistent=False)  # [N, P, n]: all but the target
         self.num_metapaths = len(instances)
         self.reset_parameters()
 
@@ -100,16 +101,32 @@ class MAGNNModel(MethodModel):
         self.classify.reset_parameters()
 
     def metapath_embedding(self, index: int, tables: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """``h^P`` (``[N, K d]``) of metapath ``index`` and the attention ``alpha`` (``[I, K]``)."""
-        nodes, padded, valid = (getattr(self, f"{name}_{index}") for name in ("nodes", "padded", "valid"))
+        """``h^P`` (``[N, K d]``) of metapath ``index`` and the attention ``alpha`` (``[I, K]``).
+
+        A code is a sum of one row per position (plus a bias), so both its attention score
+        and the weighted sum split by position; the target's own row is the same in all of
+        its instances and is added once per node, after the weights sum to one. Exactly the
+        equations above, without an ``[instances, d]`` tensor.
+        """
+        nodes, padded, valid, context_nodes = (getattr(self, f"{name}_{index}") for name in ("nodes", "padded", "valid", "padded_nodes"))
         target = nodes[:, -1]
-        codes = self.encoder(index, tables, nodes)  # [I, d]
-        scores = (tables[self.target] @ self.attend_target[index])[target] + codes @ self.attend_instance[index]
+        positions = self.encoder.position_tables(index, tables)  # per position [num nodes of its type, d]
+        bias = self.encoder.bias(index)
+        instance_query = self.attend_instance[index]  # [d, K]
+        scores = (tables[self.target] @ self.attend_target[index])[target]
+        for position, table in enumerate(positions):
+            scores = scores + (table @ instance_query)[nodes[:, position]]
+        own = positions[-1] if bias is None else positions[-1] + bias  # [N, d]
+        if bias is not None:
+            scores = scores + bias @ instance_query
         alpha = segment_softmax(F.leaky_relu(scores, 0.2), target, self.num_targets)  # [I, K]
-        # Weighted sums per target and head as one batched matmul over the padded groups:
-        # [N, K, P] @ [N, P, d]; padding slots get weight 0.
-        weights = alpha[padded] * valid.unsqueeze(-1)
-        summed = torch.bmm(weights.transpose(1, 2), codes[padded])  # [N, K, d]
+        # Weighted sums per target and head as one batched matmul over the padded groups
+        # ([N, K, P] @ [N, P, d]); padding slots get weight 0.
+        weights = alpha[padded] * valid.unsqueeze(-1)  # [N, P, K]
+        context = positions[0][context_nodes[..., 0]]
+        for position in range(1, len(positions) - 1):
+            context = context + positions[position][context_nodes[..., position]]
+        summed = torch.bmm(weights.transpose(1, 2), context) + weights.sum(dim=1).unsqueeze(-1) * own.unsqueeze(1)  # [N, K, d]
         return F.elu(summed).reshape(self.num_targets, -1), alpha
 
     def forward(self, mmhn: MMHN) -> MethodOutput:

@@ -88,12 +88,15 @@ class MetapathInstanceEncoder(nn.Module):
             out.append(table)
         return out
 
+    def bias(self, index: int) -> Tensor | None:
+        """The constant added to every code of metapath ``index`` (``linear`` only)."""
+        return self.linears[index].bias if self.kind == "linear" else None
+
     def forward(self, index: int, tables: dict[str, Tensor], nodes: Tensor) -> Tensor:
         """``[I, d]`` codes of the instances ``nodes`` (``[I, n + 1]``) of metapath ``index``."""
         positions = self.position_tables(index, tables)
         code = positions[0][nodes[:, 0]]
         for position in range(1, len(positions)):
             code = code + positions[position][nodes[:, position]]
-        if self.kind == "linear":
-            code = code + self.linears[index].bias
-        return code
+        bias = self.bias(index)
+        return code if bias is None else code + bias
