@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from datasets.mmhn import MMHN
 from methods.early_fusion_hgt import EarlyFusionHGT, EarlyFusionHGTConfig
-from methods.layers import HGTEncoder, ModalityAttentionReadout
+from methods.layers import HGTEncoder, ModalityAttentionReadout, presence_softmax
 from methods.method import Method, MethodModel, MethodOutput, register_method
 
 FUSIONS = ("logits_mean", "weighted_logits", "attention")
@@ -99,12 +99,9 @@ class LateFusionHGTModel(MethodModel):
 
     def _logit_weights(self, present: Tensor) -> Tensor:
         """``[M, N]`` weights over the modalities each node has, zero elsewhere."""
-        scores = torch.zeros_like(present, dtype=torch.float32) if self.modality_logit is None else (
-            self.modality_logit.unsqueeze(1).expand(present.shape))
-        # -inf excludes a missing modality; a node with none keeps finite scores and is
-        # zeroed by the presence factor (no NaN in forward or backward).
-        scores = scores.masked_fill(~present & present.any(dim=0, keepdim=True), float("-inf"))
-        return torch.softmax(scores, dim=0) * present
+        if self.modality_logit is None:
+            return presence_softmax(torch.zeros_like(present, dtype=torch.float32), present)
+        return presence_softmax(self.modality_logit.unsqueeze(1).expand(present.shape), present)
 
 
 def _mean_over_covered_nodes(weights: Tensor, present: Tensor) -> Tensor:

@@ -69,7 +69,6 @@ class MAGNNModel(MethodModel):
         super().__init__()
         self.target = mmhn.target
         self.num_targets = mmhn.num_nodes(mmhn.target)
-        self.heads = config.heads
         metapaths = [item.metapath for item in instances]
         node_types = sorted({t for item in instances for t in item.node_types})
         self.input = EarlyFusionInput(mmhn, config.hidden, node_types=node_types)

@@ -3,7 +3,7 @@
 from methods.layers.early_fusion_input import EarlyFusionInput, concat_modalities
 from methods.layers.hgt_encoder import HGTEncoder
 from methods.layers.input_projection import ModalityInputProjection
-from methods.layers.modality_readout import ModalityAttentionReadout
+from methods.layers.modality_readout import ModalityAttentionReadout, presence_softmax
 from methods.layers.segment_softmax import segment_softmax
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "ModalityAttentionReadout",
     "ModalityInputProjection",
     "concat_modalities",
+    "presence_softmax",
     "segment_softmax",
 ]
