@@ -1,8 +1,8 @@
 """Cost of every registered method, as ratios to ``early_fusion_hgt`` measured in the same run.
 
     nice -n 10 python benchmark/scripts/bench_cost.py [--methods all] [--scales 1,4,16]
-        [--datasets synthetic,imdb_mm] [--epochs 3] [--threads 1] [--memory-limit-gb 8]
-        [--variant 'magnn[max_instances=50]'] [--json costs.json]
+        [--datasets synthetic,imdb_mm] [--epochs 3] [--repeats 1] [--threads 1]
+        [--memory-limit-gb 8] [--variant 'magnn[max_instances=50]'] [--json costs.json]
 
 For ``synthetic`` at each ``--scales`` factor (the dataset option ``scale``: every node
 count, and so every edge count, grows by it) and for every other dataset in ``--datasets``
@@ -13,15 +13,16 @@ separately with an empty cache), then ``--warmup`` + ``--epochs`` training steps
 harness does them (forward, cross-entropy on the train split, backward, AdamW step).
 Printed per (dataset, scale, method):
 
-* seconds per epoch: the median of the timed steps;
+* seconds per epoch: the median of the timed steps (and, with ``--repeats``, the median
+  over that many fresh processes, run interleaved across methods and scales);
 * peak memory: the sampled peak growth of the resident set over build and training
   (:mod:`benchmark.peak_memory`; on CUDA the peak allocated bytes);
 * both as ratios to ``early_fusion_hgt`` on the same graph, and the seconds per epoch per
-  million graph edges relative to the same method at scale 1 (1.0 = linear growth);
+  million graph edges relative to the same method at the smallest scale (1.0 = linear);
 * MAGNN's enumeration: instances per metapath before and after the cap, and seconds.
 
-Targets checked at the end: cost per edge at the largest scale within 1.5x of scale 1 for
-every method, and MAGNN at most 5x ``early_fusion_hgt`` per epoch on every graph. A method
+Targets checked at the end: cost per edge at the largest scale within 1.5x of the smallest
+for every method, and MAGNN at most 5x ``early_fusion_hgt`` per epoch on every graph. A method
 that exceeds ``--memory-limit-gb`` (an address-space limit on its subprocess, so the
 machine is never pushed into swapping) is reported as such. Timings on a shared machine are
 noisy; only ratios measured within one run are meaningful.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import statistics
 import subprocess
@@ -176,8 +178,23 @@ def run_subprocess(args: argparse.Namespace, dataset: str, scale: float, method:
     out_of_memory = "memory" in error.lower() or completed.returncode in (-9, 137)
     status = "out of memory" if out_of_memory else "failed"
     if out_of_memory:
-        error = f"over the {args.memory_limit_gb:g} GB limit ({error[:120]})"
+        wanted = re.search(r"allocate (\d+) bytes", error)
+        detail = f"one allocation of {int(wanted.group(1)) / 2**30:.1f} GB failed" if wanted else error[:200]
+        error = f"over the {args.memory_limit_gb:g} GB limit ({detail})"
     return Measurement(dataset=dataset, scale=scale, method=method, status=status, error=error)
+
+
+def combine(repeats: list[Measurement]) -> Measurement:
+    """The median time and memory over the repeats of one (dataset, scale, method); a
+    failure in any repeat is reported as the result."""
+    failed = [m for m in repeats if m.status != "ok"]
+    if failed:
+        return failed[0]
+    first = repeats[0]
+    return Measurement(**{**asdict(first),
+                          "seconds_per_epoch": statistics.median(m.seconds_per_epoch for m in repeats),
+                          "peak_mb": statistics.median(m.peak_mb for m in repeats),
+                          "build_seconds": statistics.median(m.build_seconds for m in repeats)})
 
 
 # -- report --------------------------------------------------------------------------------
@@ -192,21 +209,23 @@ def cost_rows(results: list[Measurement]) -> list[list[Any]]:
         base = by_key.get((r.dataset, r.scale, BASELINE))
         first = by_key.get((r.dataset, min(s for d, s, m in by_key if d == r.dataset and m == r.method), r.method))
         if r.status != "ok":
-            rows.append([r.dataset, f"{r.scale:g}", r.method, r.status, "-", "-", "-", "-", "-", "-"])
+            rows.append([r.dataset, f"{r.scale:g}", r.method, r.status] + ["-"] * 7)
             continue
         per_edge = r.seconds_per_epoch / r.edges * 1e6
-        growth = "-" if first is None or first.status != "ok" else _ratio(per_edge, first.seconds_per_epoch / first.edges * 1e6)
+        ok_first = first is not None and first.status == "ok"
         ok_base = base is not None and base.status == "ok"
         rows.append([
             r.dataset, f"{r.scale:g}", r.method, f"{r.seconds_per_epoch:.3f}",
             _ratio(r.seconds_per_epoch, base.seconds_per_epoch) if ok_base else "-",
-            f"{per_edge:.2f}", growth, f"{r.peak_mb:.0f}", _ratio(r.peak_mb, base.peak_mb) if ok_base else "-", f"{r.build_seconds:.2f}",
+            f"{per_edge:.2f}", _ratio(per_edge, first.seconds_per_epoch / first.edges * 1e6) if ok_first else "-",
+            f"{r.peak_mb:.0f}", _ratio(r.peak_mb, base.peak_mb) if ok_base else "-",
+            _ratio(r.peak_mb / r.edges, first.peak_mb / first.edges) if ok_first else "-", f"{r.build_seconds:.2f}",
         ])
     return rows
 
 
-COST_HEADERS = ["dataset", "scale", "method", "s / epoch", "x EF-HGT", "s / epoch / M edges", "per-edge vs smallest scale",
-                "peak MB", "mem x EF-HGT", "build s"]
+COST_HEADERS = ["dataset", "scale", "method", "s / epoch", "x EF-HGT", "s / epoch / M edges", "time per edge vs smallest scale",
+                "peak MB", "mem x EF-HGT", "mem per edge vs smallest scale", "build s"]
 ENUM_HEADERS = ["dataset", "scale", "method", "metapath", "instances", "kept (cap)", "enumeration s"]
 
 
@@ -229,8 +248,10 @@ def check_targets(results: list[Measurement]) -> list[str]:
                 lines.append(f"[not measured] {method}: cost per edge at {high:g}x vs {low:g}x ({why})")
                 continue
             growth = (b.seconds_per_epoch / b.edges) / (a.seconds_per_epoch / a.edges)
+            memory = (b.peak_mb / b.edges) / (a.peak_mb / a.edges) if a.peak_mb > 0 else float("nan")
             verdict = "met" if growth <= PER_EDGE_TARGET else "MISSED"
-            lines.append(f"[{verdict}] {method}: cost per edge at {high:g}x is {growth:.2f}x that at {low:g}x (target <= {PER_EDGE_TARGET})")
+            lines.append(f"[{verdict}] {method}: cost per edge at {high:g}x is {growth:.2f}x that at {low:g}x (target <= {PER_EDGE_TARGET}); "
+                         f"peak memory per edge {memory:.2f}x")
     for r in results:
         if parse_variant(r.method)[0] != "magnn":
             continue
@@ -253,6 +274,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scales", default="1,4,16", help="synthetic size factors (default 1,4,16)")
     parser.add_argument("--epochs", type=int, default=3, help="timed training steps per measurement (median reported)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="fresh processes per measurement, interleaved across methods and scales so load drift hits all alike; medians are reported")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per measurement (default 1: stable on a shared machine)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--memory-limit-gb", type=float, default=8.0, help="address-space limit of each measurement; 0 = none")
@@ -307,15 +330,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped dataset {dataset!r}: {availability.detail}")
             continue
         plan.extend((dataset, s) for s in (scales if dataset == "synthetic" else [1.0]))
-    results = []
-    bar = tqdm([(d, s, m) for d, s in plan for m in methods], desc="measurements", unit="run", dynamic_ncols=True)
+    measured: dict[tuple[str, float, str], list[Measurement]] = {}
+    work = [(d, s, m) for _ in range(args.repeats) for d, s in plan for m in methods]
+    bar = tqdm(work, desc="measurements", unit="run", dynamic_ncols=True)
     for dataset, scale, method in bar:
+        if any(m.status != "ok" for m in measured.get((dataset, scale, method), [])):
+            continue  # out of memory once is out of memory again
         bar.set_postfix_str(f"{method} on {dataset} x{scale:g}", refresh=True)
-        results.append(run_subprocess(args, dataset, scale, method))
-        if results[-1].status != "ok":
-            bar.write(f"{method} on {dataset} x{scale:g}: {results[-1].status}: {results[-1].error}")
-    print(f"\nCost per training epoch (forward + backward + AdamW step), {args.epochs} timed epochs after {args.warmup} warm-up, "
-          f"{args.threads} thread(s), device {args.device}; ratios to {BASELINE} on the same graph.\n")
+        measurement = run_subprocess(args, dataset, scale, method)
+        measured.setdefault((dataset, scale, method), []).append(measurement)
+        if measurement.status != "ok":
+            bar.write(f"{method} on {dataset} x{scale:g}: {measurement.status}: {measurement.error}")
+    results = [combine(repeats) for repeats in measured.values()]
+    print(f"\nCost per training epoch (forward + backward + AdamW step): median of {args.epochs} timed epochs after {args.warmup} warm-up, "
+          f"median over {args.repeats} interleaved process(es), {args.threads} thread(s), device {args.device}; "
+          f"ratios to {BASELINE} on the same graph.\n")
     print(tabulate(cost_rows(results), headers=COST_HEADERS, tablefmt="github", disable_numparse=True))
     enumeration = enumeration_rows(results)
     if enumeration:
@@ -325,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in check_targets(results):
         print(line)
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=1))
+        Path(args.json).write_text(json.dumps([asdict(m) for repeats in measured.values() for m in repeats], indent=1))
     return 0
 
 
