@@ -52,3 +52,16 @@ def test_deterministic_on_cpu(small_mmhn: MMHN, tmp_path: Path, method: str) -> 
     first = train_steps(method, small_mmhn, tmp_path / "a")
     second = train_steps(method, small_mmhn, tmp_path / "b")  # a cold cache too
     assert torch.equal(first, second)
+
+
+@pytest.mark.parametrize("method", METHODS.names())
+def test_every_point_of_the_search_space_is_a_valid_configuration(method: str) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    entry = METHODS.get(method)
+    for _ in range(30):
+        overrides = entry.search_space(study.ask())
+        assert overrides, "an empty search space tunes nothing"
+        entry.config(overrides)  # raises on an invalid combination (e.g. heads not dividing hidden)
