@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
-from torch_geometric.nn import HGTConv
 
 from datasets.mmhn import MMHN
-from methods.layers import ModalityInputProjection
+from methods.layers import HGTEncoder
 from methods.method import Method, MethodConfig, MethodModel, MethodOutput, register_method
 
 
@@ -42,35 +40,23 @@ class EarlyFusionHGTModel(MethodModel):
         \mathrm{logits}_t = W^{cls} h^{(K)}_t
 
     A missing modality contributes a zero block (its presence flag zeroes the projection).
+    The input and the HGT stack are :class:`~methods.layers.HGTEncoder`, shared with
+    ``late_fusion_hgt`` (whose branches are this model restricted to one modality).
     """
 
     def __init__(self, mmhn: MMHN, config: EarlyFusionHGTConfig) -> None:
         super().__init__()
         self.target = mmhn.target
-        self.project = ModalityInputProjection(mmhn, config.hidden, activation="tanh")
-        width = config.hidden * len(mmhn.modalities)
-        self.fuse = nn.ModuleDict({t: nn.Linear(width, config.hidden) for t in mmhn.node_types})
-        metadata = (mmhn.node_types, mmhn.edge_types)
-        self.convs = nn.ModuleList(HGTConv(config.hidden, config.hidden, metadata, heads=config.heads) for _ in range(config.layers))
-        self.dropout = nn.Dropout(config.dropout)
+        self.encoder = HGTEncoder(mmhn, config.hidden, config.heads, config.layers, config.dropout)
         self.classify = nn.Linear(config.hidden, mmhn.num_classes)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        self.project.reset_parameters()
-        for linear in self.fuse.values():
-            linear.reset_parameters()
-        for conv in self.convs:
-            conv.reset_parameters()
+        self.encoder.reset_parameters()
         self.classify.reset_parameters()
 
     def forward(self, mmhn: MMHN) -> MethodOutput:
-        streams, _ = self.project(mmhn)
-        # [M, N, d] -> [N, M*d]: modality blocks side by side
-        x = {t: self.dropout(self.fuse[t](h.permute(1, 0, 2).reshape(h.shape[1], -1))) for t, h in streams.items()}
-        for conv in self.convs:
-            x = {t: self.dropout(h) for t, h in conv(x, mmhn.edge_index_dict).items()}
-        return MethodOutput(logits=self.classify(x[self.target]))
+        return MethodOutput(logits=self.classify(self.encoder(mmhn)[self.target]))
 
 
 @register_method("early_fusion_hgt")

@@ -1,7 +1,17 @@
 """Layers shared by several methods; each lives in its own module."""
 
+from methods.layers.early_fusion_input import EarlyFusionInput, concat_modalities
+from methods.layers.hgt_encoder import HGTEncoder
 from methods.layers.input_projection import ModalityInputProjection
-from methods.layers.modality_readout import ModalityAttentionReadout
+from methods.layers.modality_readout import ModalityAttentionReadout, presence_softmax
 from methods.layers.segment_softmax import segment_softmax
 
-__all__ = ["ModalityAttentionReadout", "ModalityInputProjection", "segment_softmax"]
+__all__ = [
+    "EarlyFusionInput",
+    "HGTEncoder",
+    "ModalityAttentionReadout",
+    "ModalityInputProjection",
+    "concat_modalities",
+    "presence_softmax",
+    "segment_softmax",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -21,17 +23,29 @@ class ModalityInputProjection(nn.Module):
     zero-width feature matrix (structural missingness) has no parameters and yields zeros.
 
     ``forward`` returns, per node type, a ``[M, N, hidden]`` tensor (modalities stacked in
-    ``mmhn.modalities`` order) and the ``[M, N]`` boolean presence.
+    ``mmhn.modalities`` order, or the order of ``modalities`` when a subset is given, e.g.
+    one late-fusion branch) and the ``[M, N]`` boolean presence. ``node_types`` restricts
+    the projection (and its parameters) to the types a model reads (e.g. HAN's metapath
+    ends).
     """
 
-    def __init__(self, mmhn: MMHN, hidden: int, activation: str = "tanh") -> None:
+    def __init__(
+        self, mmhn: MMHN, hidden: int, activation: str = "tanh", modalities: Sequence[str] | None = None,
+        node_types: Sequence[str] | None = None,
+    ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation={activation!r}; valid: {', '.join(_ACTIVATIONS)}")
         self.hidden = hidden
         self.activation = activation
-        self.modalities = tuple(mmhn.modalities)
-        self.node_types = tuple(mmhn.node_types)
+        self.modalities = tuple(mmhn.modalities if modalities is None else modalities)
+        unknown = [m for m in self.modalities if m not in mmhn.modalities]
+        if unknown or not self.modalities:
+            raise ValueError(f"modalities={self.modalities!r}; valid: a non-empty subset of {', '.join(mmhn.modalities)}")
+        self.node_types = tuple(mmhn.node_types if node_types is None else node_types)
+        unknown_types = [t for t in self.node_types if t not in mmhn.node_types]
+        if unknown_types or not self.node_types:
+            raise ValueError(f"node_types={self.node_types!r}; valid: a non-empty subset of {', '.join(mmhn.node_types)}")
         self.linears = nn.ModuleDict()
         for node_type in self.node_types:
             for modality in self.modalities:

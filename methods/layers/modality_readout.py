@@ -6,6 +6,18 @@ import torch
 from torch import Tensor, nn
 
 
+def presence_softmax(scores: Tensor, present: Tensor) -> Tensor:
+    """Softmax over modalities (dim 0 of ``[M, N]`` scores) among those each node has.
+
+    A missing modality gets weight exactly 0; a node with no modality at all gets all-zero
+    weights, with no NaN in forward or backward.
+    """
+    # -inf excludes a missing modality; a node with none left keeps finite scores (no
+    # NaN in forward or backward) and is zeroed by the presence factor instead.
+    scores = scores.masked_fill(~present & present.any(dim=0, keepdim=True), float("-inf"))
+    return torch.softmax(scores, dim=0) * present
+
+
 class ModalityAttentionReadout(nn.Module):
     r"""Fuse per-modality node representations with a learned, per-node modality attention.
 
@@ -34,8 +46,5 @@ class ModalityAttentionReadout(nn.Module):
 
     def forward(self, h: Tensor, present: Tensor) -> tuple[Tensor, Tensor]:
         w = torch.tanh(self.score(self.dropout(h))).squeeze(-1)  # [M, N]
-        # -inf excludes a missing modality; a node with none left keeps finite scores (no
-        # NaN in forward or backward) and is zeroed by the presence factor instead.
-        w = w.masked_fill(~present & present.any(dim=0, keepdim=True), float("-inf"))
-        gamma = torch.softmax(w, dim=0) * present
+        gamma = presence_softmax(w, present)
         return (gamma.unsqueeze(-1) * h).sum(dim=0), gamma
