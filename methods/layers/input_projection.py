@@ -22,9 +22,13 @@ class ModalityInputProjection(nn.Module):
 
     ``forward`` returns, per node type, a ``[M, N, hidden]`` tensor (modalities stacked in
     ``mmhn.modalities`` order) and the ``[M, N]`` boolean presence.
+
+    ``batch_norm=True`` puts a BatchNorm before each Linear (one variant of HGNN-IMA's code),
+    with batch statistics over the rows that have the modality only: zero-filled absent rows
+    would otherwise pull the mean towards 0.
     """
 
-    def __init__(self, mmhn: MMHN, hidden: int, activation: str = "tanh") -> None:
+    def __init__(self, mmhn: MMHN, hidden: int, activation: str = "tanh", batch_norm: bool = False) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation={activation!r}; valid: {', '.join(_ACTIVATIONS)}")
@@ -33,11 +37,14 @@ class ModalityInputProjection(nn.Module):
         self.modalities = tuple(mmhn.modalities)
         self.node_types = tuple(mmhn.node_types)
         self.linears = nn.ModuleDict()
+        self.norms = nn.ModuleDict()
         for node_type in self.node_types:
             for modality in self.modalities:
                 width = mmhn.feature_dim(node_type, modality)
                 if width > 0:
                     self.linears[self._key(node_type, modality)] = nn.Linear(width, hidden)
+                    if batch_norm:
+                        self.norms[self._key(node_type, modality)] = nn.BatchNorm1d(width)
         self.reset_parameters()
 
     @staticmethod
@@ -45,8 +52,8 @@ class ModalityInputProjection(nn.Module):
         return f"{node_type}__{modality}"
 
     def reset_parameters(self) -> None:
-        for linear in self.linears.values():
-            linear.reset_parameters()
+        for module in (*self.linears.values(), *self.norms.values()):
+            module.reset_parameters()
 
     def forward(self, mmhn: MMHN) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         act = _ACTIVATIONS[self.activation]
@@ -58,7 +65,10 @@ class ModalityInputProjection(nn.Module):
                 present = mmhn.present(node_type, modality)
                 key = self._key(node_type, modality)
                 if key in self.linears:
-                    h = act(self.linears[key](mmhn.x(node_type, modality))) * present.unsqueeze(-1)
+                    x = mmhn.x(node_type, modality)
+                    if key in self.norms:
+                        x = _normalize_present_rows(self.norms[key], x, present)
+                    h = act(self.linears[key](x)) * present.unsqueeze(-1)
                 else:
                     h = present.new_zeros((present.shape[0], self.hidden), dtype=torch.float32)
                 streams.append(h)
@@ -66,3 +76,11 @@ class ModalityInputProjection(nn.Module):
             hidden[node_type] = torch.stack(streams)
             presence[node_type] = torch.stack(flags)
         return hidden, presence
+
+
+def _normalize_present_rows(norm: nn.BatchNorm1d, x: Tensor, present: Tensor) -> Tensor:
+    """BatchNorm over the rows whose modality is present; absent rows stay zero."""
+    rows = present.nonzero().squeeze(1)
+    if norm.training and rows.numel() < 2:  # batch statistics need two rows
+        return x
+    return torch.zeros_like(x).index_copy(0, rows, norm(x[rows]))
