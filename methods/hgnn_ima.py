@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from datasets.mmhn import MMHN
-from methods.layers import FlatHeteroGraph, InterModalAttentionTrace, InterModalHGTConv, ModalityAttentionReadout, ModalityInputProjection
+from methods.layers import FlatHeteroGraph, FlatHeteroGraphCache, InterModalAttentionTrace, InterModalHGTConv, ModalityAttentionReadout, ModalityInputProjection
 from methods.layers.inter_modal_attention import COMBINES
 from methods.method import AuxiliaryLogits, Method, MethodConfig, MethodModel, MethodOutput, register_method
 
@@ -111,6 +111,7 @@ class HGNNIMAModel(MethodModel):
         self.readout = ModalityAttentionReadout(config.hidden, dropout=config.readout_dropout)
         self.classifier_dropout = nn.Dropout(config.classifier_dropout)
         self.classify = nn.Linear(config.hidden, mmhn.num_classes)
+        self.layouts = FlatHeteroGraphCache()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -125,7 +126,7 @@ class HGNNIMAModel(MethodModel):
 
     def forward_with_trace(self, mmhn: MMHN) -> tuple[MethodOutput, HGNNIMATrace]:
         """The output and, per layer, every per-edge attention quantity (for tests and plots)."""
-        graph = FlatHeteroGraph.from_mmhn(mmhn)
+        graph = self.layouts.get(mmhn)
         streams, presence = self.project(mmhn)
         h = torch.cat([streams[t] for t in graph.node_types], dim=1)  # [M, N, d]
         present = torch.cat([presence[t] for t in graph.node_types], dim=1)  # [M, N]

@@ -18,7 +18,7 @@ from torch_geometric.data import HeteroData
 
 from datasets.mmhn import MMHN, Split
 from methods.hgnn_ima import HGNNIMAModel
-from methods.layers import FlatHeteroGraph
+from methods.layers import FlatHeteroGraph, FlatHeteroGraphCache
 from methods.method import METHODS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -367,3 +367,17 @@ def test_search_space_gives_valid_configs_and_never_undoes_the_ablation(method: 
     assert ("eta" in drawn) == (method in ("hgnn_ima", "hgnn_ima_no_alignment"))
     assert ("combine" in drawn) == (method in ("hgnn_ima", "hgnn_ima_no_attention_loss", "hgnn_ima_no_inter_modal"))
 
+
+
+def test_layout_is_reused_for_the_same_graph_and_rebuilt_for_another() -> None:
+    mmhn = tiny_mmhn()
+    cache = FlatHeteroGraphCache()
+    first = cache.get(mmhn)
+    assert cache.get(mmhn) is first
+    assert cache.get(mmhn.with_features("movie", "text", mmhn.x("movie", "text") + 1, mmhn.present("movie", "text"))) is first  # same edges
+    rewired = dataclasses.replace(mmhn, graph=mmhn.graph.clone())
+    rewired.graph["movie", "similar", "movie"].edge_index = torch.tensor([[0, 1], [1, 0]])
+    other = cache.get(rewired)
+    assert other is not first and other.src.numel() == first.src.numel() - 2
+    rewired.graph["movie", "similar", "movie"].edge_index[0, 0] = 2  # modified in place
+    assert cache.get(rewired) is not other

@@ -1,6 +1,6 @@
 """Layers shared by several methods; each lives in its own module."""
 
-from methods.layers.flat_hetero_graph import FlatHeteroGraph
+from methods.layers.flat_hetero_graph import FlatHeteroGraph, FlatHeteroGraphCache
 from methods.layers.input_projection import ModalityInputProjection
 from methods.layers.inter_modal_attention import InterModalAttentionTrace, InterModalHGTConv
 from methods.layers.modality_readout import ModalityAttentionReadout
@@ -8,6 +8,7 @@ from methods.layers.segment_softmax import segment_softmax
 
 __all__ = [
     "FlatHeteroGraph",
+    "FlatHeteroGraphCache",
     "InterModalAttentionTrace",
     "InterModalHGTConv",
     "ModalityAttentionReadout",
