@@ -140,16 +140,19 @@ class HGNNIMAModel(MethodModel):
         z, gamma = self.readout(h_target, present_target)
         logits = self.classify(self.classifier_dropout(z))
 
-        source_missing = ~present[:, graph.src].T  # [E, M]
-        diagnostics: dict[str, Tensor] = {"readout_gamma_mean": gamma.detach().mean(dim=1)}
+        diagnostics: dict[str, Tensor] = {}
+        if not self.training:  # what a record keeps: the selected weights, evaluated once
+            diagnostics["readout_gamma_mean"] = gamma.detach().mean(dim=1)
         aux_loss = attention_loss = None
         if self.config.learns_lambda:
             lams = [trace.lam for trace in traces if trace.lam is not None]
+            source_missing = ~present[:, graph.src].T  # [E, M]
             attention_loss = missing_source_attention_loss(lams, source_missing)
             if self.config.eta > 0:
                 aux_loss = self.config.eta * attention_loss
-            diagnostics["lambda_mean"] = torch.stack([lambda_by_relation(lam.detach(), graph) for lam in lams])
-            diagnostics["attention_loss"] = attention_loss.detach()
+            if not self.training:
+                diagnostics["lambda_mean"] = torch.stack([lambda_by_relation(lam.detach(), graph) for lam in lams])
+                diagnostics["attention_loss"] = attention_loss.detach()
         aux_logits = []
         if self.config.aux_weight > 0:
             per_modality = self.classify(self.classifier_dropout(h_target))  # [M, N_t, C]

@@ -128,14 +128,20 @@ class InterModalHGTConv(nn.Module):
     def reset_parameters(self) -> None:
         for module in (*self.kqv.values(), *self.out.values(), *self.norm.values()):
             module.reset_parameters()
-        # DGL's HGT example: skip and prior start at 1, relation matrices Xavier-uniform.
+        # DGL's HGT example: skip and prior start at 1; Xavier-uniform on each [R, H, d_k, d_k]
+        # tensor as a whole (so fan-in H d_k^2, fan-out R d_k^2: small initial scores), once
+        # per modality for W_MODAL.
         nn.init.ones_(self.skip)
         nn.init.ones_(self.mu)
-        for weight in (self.w_node, self.w_msg, self.w_modal):
-            if weight is not None:
-                nn.init.xavier_uniform_(weight.view(-1, self.head_dim, self.head_dim))
+        nn.init.xavier_uniform_(self.w_node)
+        nn.init.xavier_uniform_(self.w_msg)
+        if self.w_modal is not None:
+            for w_modal_m in self.w_modal:
+                nn.init.xavier_uniform_(w_modal_m)
 
     def forward(self, h: Tensor, graph: FlatHeteroGraph) -> tuple[Tensor, InterModalAttentionTrace]:
+        if graph.relations != self.relations or graph.node_types != self.node_types:
+            raise ValueError("the graph's node and edge types differ (in name or order) from those the layer was built for")
         M, N, d = h.shape
         H, d_k = self.heads, self.head_dim
         # split (not slices): its backward is one concatenation, not a zero-filled copy per type
