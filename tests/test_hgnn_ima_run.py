@@ -45,3 +45,11 @@ def test_auxiliary_per_modality_loss_never_reads_test_labels(small_mmhn: MMHN, t
     assert clean.metrics.val_macro_f1 == dirty.metrics.val_macro_f1  # type: ignore[union-attr]
     assert clean.metrics.train_macro_f1 == dirty.metrics.train_macro_f1  # type: ignore[union-attr]
     assert clean.metrics.test_macro_f1 != dirty.metrics.test_macro_f1  # type: ignore[union-attr]
+
+
+def test_same_spec_gives_the_same_run_twice(small_mmhn: MMHN, tmp_path: Path) -> None:
+    """The sparse kernels and segment softmaxes are deterministic on CPU."""
+    first = execute_run(spec("hgnn_ima", combine="renorm_product"), small_mmhn, tmp_path)
+    second = execute_run(spec("hgnn_ima", combine="renorm_product"), small_mmhn, tmp_path)
+    assert first.ok and second.ok
+    assert first.metrics == second.metrics and first.diagnostics == second.diagnostics
