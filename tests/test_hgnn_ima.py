@@ -240,8 +240,8 @@ def test_every_attention_quantity_matches_the_hand_computation(variant: str) -> 
     if expected["attention_loss"] is None:
         assert trace.attention_loss is None and output.aux_loss is None
     else:
-        assert float(trace.attention_loss) == pytest.approx(expected["attention_loss"], rel=1e-12)
-        assert float(output.aux_loss) == pytest.approx(model.config.eta * expected["attention_loss"], rel=1e-12)
+        assert float(trace.attention_loss.detach()) == pytest.approx(expected["attention_loss"], rel=1e-12)
+        assert float(output.aux_loss.detach()) == pytest.approx(model.config.eta * expected["attention_loss"], rel=1e-12)
 
 
 def test_hand_graph_really_exercises_missing_sources_and_relation_averaging() -> None:
