@@ -254,7 +254,7 @@ def test_hand_graph_really_exercises_missing_sources_and_relation_averaging() ->
     layer = trace.layers[0]
     assert not torch.allclose(layer.beta, layer.beta1)  # alignment moves β away from β1
     assert not torch.allclose(layer.lam, torch.full_like(layer.lam, 0.5))  # λ is learned, not uniform
-    assert trace.attention_loss is not None and float(trace.attention_loss) > 0
+    assert trace.attention_loss is not None and float(trace.attention_loss.detach()) > 0
 
 
 def test_only_source_nodes_without_the_modality_count_in_the_attention_loss() -> None:
@@ -265,7 +265,7 @@ def test_only_source_nodes_without_the_modality_count_in_the_attention_loss() ->
     full.graph["person"].x_image = torch.ones(2, 2, dtype=torch.float64)
     model = tiny_model(full)
     _, trace = model.forward_with_trace(full)
-    assert float(trace.attention_loss) == 0.0
+    assert float(trace.attention_loss.detach()) == 0.0
 
 
 # -- behaviour ---------------------------------------------------------------------------------
