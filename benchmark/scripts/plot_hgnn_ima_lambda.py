@@ -42,8 +42,9 @@ def plot_lambda(lambda_mean: np.ndarray, relations: list[str], modalities: list[
 
     layers = lambda_mean.shape[0]
     width = 1.2 + 1.1 * len(modalities)
-    fig, axes = plt.subplots(1, layers, figsize=(2.6 + width * layers, 0.9 + 0.45 * len(relations)), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, layers, figsize=(3.2 + width * layers, 1.2 + 0.45 * len(relations)), squeeze=False)
     for k, ax in enumerate(axes[0]):
+        # no shared y axis: sharing would let the later, unlabelled panels erase the relation names
         sns.heatmap(lambda_mean[k], ax=ax, vmin=0.0, vmax=1.0, cmap="viridis", annot=True, fmt=".2f", cbar=k == layers - 1,
                     xticklabels=modalities, yticklabels=relations if k == 0 else False)
         ax.set_title(f"layer {k + 1}")
