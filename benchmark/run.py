@@ -20,7 +20,7 @@ from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.seeding import seed_everything
 from benchmark.spec import RunSpec
 from datasets.mmhn import MMHN
-from methods.method import METHODS, MethodConfig, MethodModel
+from methods.method import METHODS, MethodConfig, MethodModel, MethodOutput
 
 
 class NonFiniteLossError(RuntimeError):
@@ -145,9 +145,7 @@ def _train_step(
     model.train()
     optimizer.zero_grad(set_to_none=True)
     output = model(data)
-    loss = F.cross_entropy(output.logits[train], labels[train])
-    if output.aux_loss is not None:
-        loss = loss + output.aux_loss
+    loss = training_loss(output, labels, train)
     if not bool(torch.isfinite(loss)):
         raise NonFiniteLossError(f"training loss is {float(loss)} at epoch {epoch}")
     loss.backward()
@@ -157,6 +155,19 @@ def _train_step(
     if device.startswith("cuda"):
         torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def training_loss(output: MethodOutput, labels: Tensor, train: Tensor) -> Tensor:
+    """Cross-entropy on the train nodes + the model's auxiliary loss + weighted cross-entropy
+    of any auxiliary logits (on the train nodes their mask keeps)."""
+    loss = F.cross_entropy(output.logits[train], labels[train])
+    if output.aux_loss is not None:
+        loss = loss + output.aux_loss
+    for extra in output.aux_logits:
+        rows = train if extra.mask is None else train[extra.mask[train]]
+        if rows.numel() and extra.weight:
+            loss = loss + extra.weight * F.cross_entropy(extra.logits[rows], labels[rows])
+    return loss
 
 
 def _predict(model: MethodModel, data: MMHN) -> Tensor:

@@ -43,12 +43,24 @@ class MethodConfig:
 
 
 @dataclass
+class AuxiliaryLogits:
+    """Extra logits the harness trains with cross-entropy on the *train* labels (e.g. one
+    classifier head per modality). The model never sees labels: it returns these, and the
+    harness adds ``weight * CE(logits[train & mask], labels[train & mask])`` to the loss."""
+
+    logits: Tensor  # [num target nodes, num classes]
+    weight: float
+    mask: Tensor | None = None  # [num target nodes] bool: rows that count (None: all)
+
+
+@dataclass
 class MethodOutput:
     """What a model returns for one full-batch forward pass."""
 
     logits: Tensor  # [num target nodes, num classes]
     aux_loss: Tensor | None = None  # added to the cross-entropy as is (already weighted)
     diagnostics: dict[str, Tensor] = field(default_factory=dict)  # e.g. attention weights
+    aux_logits: list[AuxiliaryLogits] = field(default_factory=list)  # trained only, never used to predict
 
 
 class MethodModel(nn.Module, ABC):

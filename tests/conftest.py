@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from datasets.mmhn import MMHN
 from datasets.synthetic import SyntheticOptions, generate
@@ -30,3 +31,13 @@ def data_root() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Opt-in (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``): small models run
+    much faster on one thread than on threads contending for a shared host's cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

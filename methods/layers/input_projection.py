@@ -27,11 +27,15 @@ class ModalityInputProjection(nn.Module):
     one late-fusion branch) and the ``[M, N]`` boolean presence. ``node_types`` restricts
     the projection (and its parameters) to the types a model reads (e.g. HAN's metapath
     ends).
+
+    ``batch_norm=True`` puts a BatchNorm before each Linear (one variant of HGNN-IMA's code),
+    with batch statistics over the rows that have the modality only: zero-filled absent rows
+    would otherwise pull the mean towards 0.
     """
 
     def __init__(
         self, mmhn: MMHN, hidden: int, activation: str = "tanh", modalities: Sequence[str] | None = None,
-        node_types: Sequence[str] | None = None,
+        node_types: Sequence[str] | None = None, batch_norm: bool = False,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -47,11 +51,14 @@ class ModalityInputProjection(nn.Module):
         if unknown_types or not self.node_types:
             raise ValueError(f"node_types={self.node_types!r}; valid: a non-empty subset of {', '.join(mmhn.node_types)}")
         self.linears = nn.ModuleDict()
+        self.norms = nn.ModuleDict()
         for node_type in self.node_types:
             for modality in self.modalities:
                 width = mmhn.feature_dim(node_type, modality)
                 if width > 0:
                     self.linears[self._key(node_type, modality)] = nn.Linear(width, hidden)
+                    if batch_norm:
+                        self.norms[self._key(node_type, modality)] = nn.BatchNorm1d(width)
         self.reset_parameters()
 
     @staticmethod
@@ -59,8 +66,8 @@ class ModalityInputProjection(nn.Module):
         return f"{node_type}__{modality}"
 
     def reset_parameters(self) -> None:
-        for linear in self.linears.values():
-            linear.reset_parameters()
+        for module in (*self.linears.values(), *self.norms.values()):
+            module.reset_parameters()
 
     def forward(self, mmhn: MMHN) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         act = _ACTIVATIONS[self.activation]
@@ -72,7 +79,10 @@ class ModalityInputProjection(nn.Module):
                 present = mmhn.present(node_type, modality)
                 key = self._key(node_type, modality)
                 if key in self.linears:
-                    h = act(self.linears[key](mmhn.x(node_type, modality))) * present.unsqueeze(-1)
+                    x = mmhn.x(node_type, modality)
+                    if key in self.norms:
+                        x = _normalize_present_rows(self.norms[key], x, present)
+                    h = act(self.linears[key](x)) * present.unsqueeze(-1)
                 else:
                     h = present.new_zeros((present.shape[0], self.hidden), dtype=torch.float32)
                 streams.append(h)
@@ -80,3 +90,11 @@ class ModalityInputProjection(nn.Module):
             hidden[node_type] = torch.stack(streams)
             presence[node_type] = torch.stack(flags)
         return hidden, presence
+
+
+def _normalize_present_rows(norm: nn.BatchNorm1d, x: Tensor, present: Tensor) -> Tensor:
+    """BatchNorm over the rows whose modality is present; absent rows stay zero."""
+    rows = present.nonzero().squeeze(1)
+    if norm.training and rows.numel() < 2:  # batch statistics need two rows
+        return x
+    return torch.zeros_like(x).index_copy(0, rows, norm(x[rows]))
