@@ -18,10 +18,13 @@ from typing import Any, NoReturn, Sequence
 from tabulate import tabulate
 
 from benchmark.environment import DeviceError, resolve_device
-from benchmark.grid import plan_grid, run_grid
+from benchmark.grid import DatasetCache, plan_grid, run_grid
+from benchmark.missing_sweep import MissingSweep, add_sweep_arguments, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
 from benchmark.report import HEADERS, leaderboard_rows, table_rows, write_leaderboard
+from benchmark.robustness_report import console_table, write_robustness_outputs
+from benchmark.spec import RunSpec
 from datasets.adapter import DATASETS, DataContext
 from datasets.loading import get_adapter
 from methods.method import METHODS
@@ -55,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list methods and datasets, then exit")
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sweep_arguments(parser)
     return parser
 
 
@@ -70,6 +74,7 @@ class GridArgs:
     context: DataContext
     progress: bool
     dataset_options: dict[str, dict[str, Any]]
+    missing: MissingSweep | None = None  # --missing sweep
 
 
 def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
@@ -155,7 +160,11 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
     out = _out_dir(args.out)
     options = _dataset_options(args.dataset_option, datasets)
     context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
-    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options)
+    try:
+        missing = sweep_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options, missing)
 
 
 def list_entries(data_root: Path | None) -> str:
@@ -185,19 +194,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not store.path.exists():
                 raise UsageError(f"no records at {store.path}; run a grid first")
             print(f"wrote {write_leaderboard(store.load(), out / LEADERBOARD_FILE)}")
+            for path in write_robustness_outputs(store.load(), out):
+                print(f"wrote {path}")
             return 0
         grid = parse_grid_args(args)
+        specs = plan(grid)
     except UsageError as error:
         print(f"run_all.py: error: {error}", file=sys.stderr)
         return 2
-    return run(grid)
+    return run(grid, specs)
 
 
-def run(grid: GridArgs) -> int:
+def plan(grid: GridArgs) -> list[RunSpec]:
+    """The run specs of the grid; with ``--missing sweep`` every point of every curve."""
+    specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    if grid.missing is None:
+        return specs
+    cache = DatasetCache(grid.context)
+    try:
+        return plan_missing_sweep(specs, grid.missing, lambda name: cache.get(name, grid.dataset_options.get(name, {}))[0].modalities)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def run(grid: GridArgs, specs: list[RunSpec] | None = None) -> int:
     start = time.perf_counter()
     for name, reason in grid.skipped_datasets.items():
         print(f"skipping dataset {name}: {reason}")
-    specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    specs = plan(grid) if specs is None else specs
     store = RecordStore(grid.out / RECORDS_FILE)
     outcome = run_grid(specs, store, grid.context, progress=grid.progress)
     records = store.load()
@@ -206,6 +230,11 @@ def run(grid: GridArgs) -> int:
     rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
     print()
     print(tabulate([[r.key.dataset] + t for r, t in zip(rows, table_rows(rows))], headers=["dataset"] + HEADERS, tablefmt="simple", disable_numparse=True))
+    if grid.missing is not None:
+        print()
+        print(console_table(r for r in records if r.spec_id in wanted))
+        for path in write_robustness_outputs(records, grid.out):
+            print(f"wrote {path}")
     failed = sum(not r.ok for r in outcome.records)
     print(
         f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "

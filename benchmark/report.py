@@ -56,8 +56,8 @@ def row_key(record: RunRecord) -> RowKey:
 
 
 def leaderboard_rows(records: Iterable[RunRecord]) -> list[LeaderboardRow]:
-    """One row per key, from the latest record of every spec id."""
-    latest = {r.spec_id: r for r in records}
+    """One row per key, from the latest record of every spec id (complete-data runs only)."""
+    latest = {r.spec_id: r for r in records if not r.spec.missing.active}  # missing-modality runs: robustness section
     groups: dict[RowKey, list[RunRecord]] = defaultdict(list)
     for record in latest.values():
         groups[row_key(record)].append(record)
@@ -122,6 +122,9 @@ averaged). Rows are sorted by mean test Macro-F1 for reading only; no row was se
 
 
 def render_leaderboard(records: Iterable[RunRecord]) -> str:
+    from benchmark.robustness_report import robustness_section  # lazy: it imports this module's labels
+
+    records = list(records)
     rows = leaderboard_rows(records)
     parts = ["# mmhn-bench leaderboard", ""]
     if not rows:
@@ -133,6 +136,7 @@ def render_leaderboard(records: Iterable[RunRecord]) -> str:
         parts += [f"## {dataset} (split `{split}`, protocol `{protocol}`, device {device})", ""]
         parts += [tabulate(table_rows(section), headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
     parts += [CONVENTIONS]
+    parts += robustness_section(records)
     return "\n".join(parts)
 
 

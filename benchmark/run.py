@@ -19,6 +19,7 @@ from benchmark.peak_memory import PeakMemory
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.seeding import seed_everything
 from benchmark.spec import RunSpec
+from datasets.missing import dataset_key, missing_views
 from datasets.mmhn import MMHN
 from methods.method import METHODS, MethodConfig, MethodModel
 
@@ -54,7 +55,9 @@ def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: st
     }
     try:
         split_checksum = mmhn.split(spec.split).checksum
-        metrics, cost, diagnostics = _train_and_select(spec, mmhn, cache_dir)
+        views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
+        common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
+        metrics, cost, diagnostics = _train_and_select(spec, views.train, cache_dir, test_mmhn=views.test)
     except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
         last = traceback.format_exception_only(type(error), error)[-1].strip()
         return RunRecord(status="failed", error=last, finished_at=_now(), **common)
@@ -63,7 +66,10 @@ def execute_run(spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: st
     )
 
 
-def _train_and_select(spec: RunSpec, mmhn: MMHN, cache_dir: Path) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
+def _train_and_select(
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, test_mmhn: MMHN | None = None
+) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
+    """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph)."""
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
@@ -94,9 +100,12 @@ def _train_and_select(spec: RunSpec, mmhn: MMHN, cache_dir: Path) -> tuple[RunMe
         model.eval()
         with torch.no_grad():
             output = model(data)
+            test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
         predictions = output.logits.argmax(dim=-1)
+        test_predictions = test_logits.argmax(dim=-1)
         scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
-                  (("train", split.train), ("val", split.val), ("test", split.test))}
+                  (("train", split.train), ("val", split.val))}
+        scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
         total = time.perf_counter() - start
     metrics = RunMetrics(
         test_macro_f1=scores["test"].macro,

@@ -24,6 +24,7 @@ class EarlyFusionHGTConfig(MethodConfig):
     lr: float = 1e-3
     weight_decay: float = 5e-3
     scheduler: str = "one_cycle"
+    missing_flags: bool = False  # learned input for absent modalities (the missing-indicator variant)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -41,13 +42,15 @@ class EarlyFusionHGTModel(MethodModel):
         h^{(k)} = \mathrm{Dropout}\big(\mathrm{HGTConv}(h^{(k-1)})\big), \qquad
         \mathrm{logits}_t = W^{cls} h^{(K)}_t
 
-    A missing modality contributes a zero block (its presence flag zeroes the projection).
+    A missing modality contributes a zero block (its presence flag zeroes the projection);
+    with ``missing_flags`` a learned block instead, so the model sees the flag
+    (:class:`~methods.layers.ModalityInputProjection`).
     """
 
     def __init__(self, mmhn: MMHN, config: EarlyFusionHGTConfig) -> None:
         super().__init__()
         self.target = mmhn.target
-        self.project = ModalityInputProjection(mmhn, config.hidden, activation="tanh")
+        self.project = ModalityInputProjection(mmhn, config.hidden, activation="tanh", missing_flags=config.missing_flags)
         width = config.hidden * len(mmhn.modalities)
         self.fuse = nn.ModuleDict({t: nn.Linear(width, config.hidden) for t in mmhn.node_types})
         metadata = (mmhn.node_types, mmhn.edge_types)
