@@ -59,13 +59,7 @@ class CurveRun:
 class CurvePoint:
     """One row of the curve CSV: a method's Macro-F1 at one rate over its complete seeds."""
 
-    dataset: str
-    split: str
-    protocol: str
-    device: str
-    mechanism: str
-    modality: str
-    setting: str
+    key: CurveKey
     method: str
     rate: float
     n_seeds: int
@@ -137,7 +131,7 @@ def curve_points(runs: Sequence[CurveRun]) -> list[CurvePoint]:
         summary = summarize(macro)
         low, high = t_interval(macro)
         points.append(CurvePoint(
-            *astuple(key), method=method, rate=rate, n_seeds=summary.n, macro_f1_mean=summary.mean, macro_f1_std=summary.std,
+            key, method=method, rate=rate, n_seeds=summary.n, macro_f1_mean=summary.mean, macro_f1_std=summary.std,
             macro_f1_ci_low=low, macro_f1_ci_high=high, micro_f1_mean=sum(r.micro_f1 for r in group) / len(group),
             target_missing_fraction=sum(r.target_missing_fraction for r in group) / len(group),
         ))
@@ -175,9 +169,10 @@ def write_curve_csv(points: Sequence[CurvePoint], path: Path) -> Path:
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([f.name for f in fields(CurvePoint)])
+        writer.writerow([f.name for f in fields(CurveKey)] + [f.name for f in fields(CurvePoint)][1:])
         for point in points:
-            writer.writerow([f"{v:.6f}" if isinstance(v, float) else v for v in astuple(point)])
+            values = list(astuple(point.key)) + [getattr(point, f.name) for f in fields(CurvePoint)][1:]
+            writer.writerow([f"{v:.6f}" if isinstance(v, float) else v for v in values])
     tmp.replace(path)
     return path
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import build_parser, main
+from benchmark.cli import build_parser
 from benchmark.grid import plan_grid
 from benchmark.missing_sweep import DEFAULT_RATES, MissingSweep, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS
 from datasets.missing import MissingSetting
 from tests.test_cli import SMALL, run_cli
+from tests.test_cli import test_bad_input_is_one_line_exit_2_and_writes_nothing as expect_usage_error
 
 
 def modalities_of(dataset: str) -> tuple[str, ...]:
@@ -74,11 +75,7 @@ def test_parsed_rates_are_sorted_deduplicated_and_include_zero() -> None:
 def test_bad_sweep_options_are_one_line_exit_2_and_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    out = tmp_path / "out"
-    assert main([*args, "--out", str(out)]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("run_all.py: error: ") and message in lines[0]
-    assert not out.exists()
+    expect_usage_error(tmp_path, capsys, args, message)
 
 
 def test_a_tiny_sweep_writes_records_curve_csv_figure_and_leaderboard_section(tmp_path: Path) -> None:

@@ -69,9 +69,9 @@ def test_curve_csv_has_one_row_per_method_and_rate_over_complete_seeds(tmp_path:
 def test_the_plain_runs_are_the_zero_point_of_every_curve() -> None:
     grid = GRID + [record("a", s, 0.65, 0.5, modality="text", setting="test_only") for s in (0, 1)]
     points = curve_points(curve_runs(grid))
-    text = [p for p in points if p.modality == "text"]
+    text = [p for p in points if p.key.modality == "text"]
     assert [(p.rate, round(p.macro_f1_mean, 6)) for p in text] == [(0.0, 0.75), (0.5, 0.65)]
-    assert {p.setting for p in text} == {"test_only"}
+    assert {p.key.setting for p in text} == {"test_only"}
 
 
 def test_area_drop_and_ranks_are_computed_per_seed() -> None:
