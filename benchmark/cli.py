@@ -21,11 +21,13 @@ from benchmark.dataset_choice import DatasetChoiceError, availability_rows, choo
 from benchmark.environment import DeviceError, resolve_device
 from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
 from benchmark.executor import Executor
-from benchmark.grid import plan_grid, run_grid
+from benchmark.grid import DatasetCache, plan_grid, run_grid
 from benchmark.manifest import InvocationLog, command_line
+from benchmark.missing_sweep import MissingSweep, add_sweep_arguments, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record_store import RecordStore
 from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
+from benchmark.robustness_report import console_table
 from benchmark.spec import RunSpec
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_execution_arguments(parser)
     add_tuning_arguments(parser)
+    add_sweep_arguments(parser)
     return parser
 
 
@@ -83,6 +86,7 @@ class GridArgs:
     progress: bool
     dataset_options: dict[str, dict[str, Any]]
     executor: Executor | None = None  # where runs execute (--jobs, --ray); None: in this process
+    missing: MissingSweep | None = None  # --missing sweep
 
 
 def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
@@ -163,10 +167,14 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
     options = _dataset_options(args.dataset_option, datasets)
     context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
     try:
+        missing = sweep_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
         executor = executor_from_args(args)  # last: with --ray it joins the cluster
     except ExecutionOptionError as error:
         raise UsageError(str(error)) from None
-    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options, executor)
+    return GridArgs(methods, datasets, skipped, protocol, seeds, device, out, context, not args.no_progress, options, executor, missing)
 
 
 def list_entries(data_root: Path | None) -> str:
@@ -201,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.tune is not None:
             tuning = parse_tuning_args(args, grid)
         else:
-            specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+            specs = plan(grid)
             if args.use_tuned:
                 specs = use_tuned(specs, grid.out, grid.protocol.name)
     except (UsageError, TuningInputError, TunedConfigError) as error:
@@ -223,11 +231,22 @@ def download(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def plan(grid: GridArgs) -> list[RunSpec]:
+    """The run specs of the grid; with ``--missing sweep`` every point of every curve."""
+    specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    if grid.missing is None:
+        return specs
+    cache = DatasetCache(grid.context)
+    try:
+        return plan_missing_sweep(specs, grid.missing, lambda name: cache.get(name, grid.dataset_options.get(name, {}))[0].modalities)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] | None = None) -> int:
     start = time.perf_counter()
     print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root), end="\n\n")
-    if specs is None:
-        specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
+    specs = plan(grid) if specs is None else specs
     store = RecordStore(grid.out / RECORDS_FILE)
     # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
     with InvocationLog(grid.out, command or command_line(None), store.path) as invocation:
@@ -240,6 +259,9 @@ def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] |
     rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
     print()
     print(tabulate(terminal_rows(rows), headers=TERMINAL_HEADERS, tablefmt="simple", disable_numparse=True))
+    if grid.missing is not None:
+        print()
+        print(console_table(r for r in records if r.spec_id in wanted))
     failed = sum(not r.ok for r in outcome.records)
     print(
         f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "

@@ -47,6 +47,8 @@ class RunRecord:
     started_at: str = ""
     finished_at: str = ""
     host: str = ""
+    mask_checksum: str = ""  # hash of the dropped (node, modality) entries; "" without a missing setting
+    target_missing: dict[str, float] = field(default_factory=dict)  # per modality: target nodes lacking it at test
 
     @property
     def ok(self) -> bool:

@@ -19,7 +19,7 @@ from benchmark.cross_dataset import MIN_DATASETS_FOR_CD, CrossDatasetRanking, he
 from benchmark.figures import CD_DIAGRAM_FILE, pareto_figure_names, plot_cd_diagram, plot_pareto
 from benchmark.manifest import refresh_records_summary
 from benchmark.record import RunRecord
-from benchmark.robustness_table import RobustnessRow, render_robustness
+from benchmark.robustness_report import robustness_section, write_robustness_outputs
 from benchmark.rows import (  # noqa: F401 - re-exported: the command line and older callers import them from here
     FailedRow,
     LeaderboardRow,
@@ -39,16 +39,6 @@ from benchmark.formatting import bold, interval_text, p_text, pct, rank_text, se
 
 HEADLINE_START = "<!-- headline:start -->"
 HEADLINE_END = "<!-- headline:end -->"
-
-
-def robustness_rows(records: list[RunRecord]) -> list[RobustnessRow]:
-    """HOOK for the missing-modality sweep: its curve summaries, one row per curve and method.
-
-    The robustness module replaces this body with one call that turns the sweep's records
-    into :class:`benchmark.robustness_table.RobustnessRow` (area under the curve and drop at
-    r = 0.5, each summarised over seeds). Until then the section says that no sweep is recorded.
-    """
-    return []
 
 
 def _params(row: LeaderboardRow) -> str:
@@ -230,14 +220,12 @@ def ablations(rows: list[AblationRow], prefix: str) -> list[str]:
         f"exact Wilcoxon p, Holm-corrected across the variants of one table, is below {ALPHA:g}.", ""]
 
 
-def robustness(rows: list[RobustnessRow], other_settings: int) -> list[str]:
-    lines = ["## Missing-modality robustness", ""]
-    rendered = render_robustness(rows)
-    if rendered:
-        return lines + ["Area: per seed, the mean test Macro-F1 over the missing rates; drop at r = 0.5: Macro-F1 at r = 0 "
-                        "minus at r = 0.5 (points); mean ± sample std over seeds. Ranked by area.", ""] + rendered
+def robustness(records: list[RunRecord], other_settings: int) -> list[str]:
+    lines = robustness_section(records)
+    if lines:
+        return lines
     note = f" ({_count(other_settings, 'record')} of other settings stored but not summarised here)" if other_settings else ""
-    return lines + [f"No missing-modality sweep summarised{note}.", ""]
+    return ["## Robustness to missing modalities", "", f"No missing-modality sweep recorded{note}.", ""]
 
 
 # ---------------------------------------------------------------------------- the page
@@ -295,7 +283,7 @@ class Report:
     analyses: list[SectionAnalysis]
     ranking: CrossDatasetRanking | None
     ablations: list[AblationRow]
-    robustness: list[RobustnessRow]
+    latest: list[RunRecord]  # the robustness section reads the sweep's records itself
     figure_names: dict[SectionKey, str]
     records: int
     other_settings: int
@@ -319,7 +307,7 @@ def build_report(records: Iterable[RunRecord], ablation_prefix: str = DEFAULT_AB
         analyses=analyses,
         ranking=rank_across(analyses, protocol) if protocol else None,
         ablations=ablation_rows(rows, ablation_prefix),
-        robustness=robustness_rows(latest),
+        latest=latest,
         figure_names=pareto_figure_names([a.key for a in analyses]),
         records=len(latest),
         other_settings=sum(bool(setting_of(r.spec)) for r in latest),
@@ -369,7 +357,7 @@ def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX
     if report.ranking is not None:
         parts += across_datasets(report.ranking)
     parts += ablations(report.ablations, ablation_prefix)
-    parts += robustness(report.robustness, report.other_settings)
+    parts += robustness(report.latest, report.other_settings)
     parts += [CONVENTIONS]
     return "\n".join(parts)
 
@@ -391,13 +379,14 @@ def write_leaderboard(records: Iterable[RunRecord], path: Path) -> Path:
 
 
 def write_report(records: Iterable[RunRecord], out: Path, leaderboard_file: str = "leaderboard.md") -> Path:
-    """The leaderboard, its figures and the records part of the manifest, in ``out``."""
+    """The leaderboard, its figures, the robustness curves (CSV and PNG) and the records part of the manifest, in ``out``."""
     records = list(records)
     report = build_report(records)
     for analysis in report.analyses:
         plot_pareto(analysis, out / report.figure_names[analysis.key])
     if report.ranking is not None and report.ranking.friedman is not None:
         plot_cd_diagram(report.ranking, out / CD_DIAGRAM_FILE)
+    write_robustness_outputs(records, out)
     refresh_records_summary(out, records)
     return _write_text(out / leaderboard_file, render_report(report))
 

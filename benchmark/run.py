@@ -19,6 +19,7 @@ from benchmark.peak_memory import PeakMemory
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.seeding import seed_everything
 from benchmark.spec import RunSpec
+from datasets.missing import dataset_key, missing_views
 from datasets.mmhn import MMHN
 from methods.method import METHODS, MethodConfig, MethodModel, MethodOutput
 
@@ -67,7 +68,9 @@ def execute_run(
     }
     try:
         split_checksum = mmhn.split(spec.split).checksum
-        metrics, cost, diagnostics = _train_and_select(spec, mmhn, cache_dir, on_epoch)
+        views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
+        common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
+        metrics, cost, diagnostics = _train_and_select(spec, views.train, cache_dir, on_epoch, test_mmhn=views.test)
     except StopRun:
         raise
     except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
@@ -79,8 +82,9 @@ def execute_run(
 
 
 def _train_and_select(
-    spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None, test_mmhn: MMHN | None = None
 ) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
+    """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph)."""
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
@@ -113,9 +117,12 @@ def _train_and_select(
         model.eval()
         with torch.no_grad():
             output = model(data)
+            test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
         predictions = output.logits.argmax(dim=-1)
+        test_predictions = test_logits.argmax(dim=-1)
         scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
-                  (("train", split.train), ("val", split.val), ("test", split.test))}
+                  (("train", split.train), ("val", split.val))}
+        scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
         total = time.perf_counter() - start
     metrics = RunMetrics(
         test_macro_f1=scores["test"].macro,

@@ -11,8 +11,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from datasets.missing import MissingSetting
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class RunSpec:
     device: str = "cpu"
     dataset_options: dict[str, Any] = field(default_factory=dict)  # non-default adapter options only
     config_source: str = "defaults"  # "defaults", or "tuned (N trials)" for a tuned configuration
+    missing: MissingSetting = field(default_factory=MissingSetting)  # default: no modality dropped
 
     def canonical(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -36,7 +40,7 @@ class RunSpec:
                 f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING  # type: ignore[misc]
             )
             if value != default:
-                out[f.name] = value
+                out[f.name] = _non_default(value) if dataclasses.is_dataclass(value) else value
         return json.loads(json.dumps(out, sort_keys=True))  # plain JSON types only
 
     @property
@@ -49,8 +53,21 @@ class RunSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSpec:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                nested = hints[f.name]
+                is_nested = dataclasses.is_dataclass(nested) and isinstance(data[f.name], dict)
+                values[f.name] = nested(**data[f.name]) if is_nested else data[f.name]
+        return cls(**values)
 
     def label(self) -> str:
-        return f"{self.method} on {self.dataset} (seed {self.seed})"
+        missing = f", missing {self.missing.label()}" if self.missing.active else ""
+        return f"{self.method} on {self.dataset} (seed {self.seed}{missing})"
+
+
+def _non_default(value: Any) -> dict[str, Any]:
+    """A nested dataclass's fields that differ from its defaults (same rule as the spec's)."""
+    defaults = type(value)()
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if getattr(value, f.name) != getattr(defaults, f.name)}

@@ -22,6 +22,7 @@ class EarlyFusionHGTConfig(MethodConfig):
     lr: float = 1e-3
     weight_decay: float = 5e-3
     scheduler: str = "one_cycle"
+    missing_flags: bool = False  # learned input for absent modalities (the missing-indicator variant)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -39,15 +40,17 @@ class EarlyFusionHGTModel(MethodModel):
         h^{(k)} = \mathrm{Dropout}\big(\mathrm{HGTConv}(h^{(k-1)})\big), \qquad
         \mathrm{logits}_t = W^{cls} h^{(K)}_t
 
-    A missing modality contributes a zero block (its presence flag zeroes the projection).
-    The input and the HGT stack are :class:`~methods.layers.HGTEncoder`, shared with
-    ``late_fusion_hgt`` (whose branches are this model restricted to one modality).
+    A missing modality contributes a zero block (its presence flag zeroes the projection);
+    with ``missing_flags`` a learned block instead, so the model sees the flag
+    (:class:`~methods.layers.ModalityInputProjection`). The input and the HGT stack are
+    :class:`~methods.layers.HGTEncoder`, shared with ``late_fusion_hgt`` (whose branches are
+    this model restricted to one modality).
     """
 
     def __init__(self, mmhn: MMHN, config: EarlyFusionHGTConfig) -> None:
         super().__init__()
         self.target = mmhn.target
-        self.encoder = HGTEncoder(mmhn, config.hidden, config.heads, config.layers, config.dropout)
+        self.encoder = HGTEncoder(mmhn, config.hidden, config.heads, config.layers, config.dropout, missing_flags=config.missing_flags)
         self.classify = nn.Linear(config.hidden, mmhn.num_classes)
         self.reset_parameters()
 

@@ -67,7 +67,8 @@ class LateFusionHGTModel(MethodModel):
         if not self.modalities:
             raise ValueError(f"late_fusion_hgt: target type {mmhn.target!r} has no modality with features; nothing to fuse")
         self.branches = nn.ModuleList(
-            HGTEncoder(mmhn, config.hidden, config.heads, config.layers, config.dropout, modalities=(m,)) for m in self.modalities
+            HGTEncoder(mmhn, config.hidden, config.heads, config.layers, config.dropout, modalities=(m,), missing_flags=config.missing_flags)
+            for m in self.modalities
         )
         num_classifiers = 1 if config.fusion == "attention" else len(self.modalities)
         self.classifiers = nn.ModuleList(nn.Linear(config.hidden, mmhn.num_classes) for _ in range(num_classifiers))

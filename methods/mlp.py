@@ -26,11 +26,13 @@ class MLPModel(MethodModel):
     r"""``logits_v = MLP([x^{m_1}_v \| x^{m_2}_v \| ...])`` over the target node type only.
 
     Missing modalities enter as their zero rows (the data contract), with no flag: the
-    model cannot tell a missing modality from an all-zero one.
+    model cannot tell a missing modality from an all-zero one. With ``missing_flags`` the
+    presence flags are appended, ``[x^{m_1}_v \| \dots \| p^{m_1}_v \| \dots]``.
     """
 
-    def __init__(self, in_dim: int, hidden: int, num_classes: int, layers: int, dropout: float) -> None:
+    def __init__(self, in_dim: int, hidden: int, num_classes: int, layers: int, dropout: float, missing_flags: bool = False) -> None:
         super().__init__()
+        self.missing_flags = missing_flags
         widths = [in_dim] + [hidden] * (layers - 1) + [num_classes]
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
         self.dropout = nn.Dropout(dropout)
@@ -42,6 +44,8 @@ class MLPModel(MethodModel):
 
     def forward(self, mmhn: MMHN) -> MethodOutput:
         h: Tensor = torch.cat([mmhn.x(mmhn.target, m) for m in mmhn.modalities], dim=1)
+        if self.missing_flags:
+            h = torch.cat([h, torch.stack([mmhn.present(mmhn.target, m) for m in mmhn.modalities], dim=1).to(h.dtype)], dim=1)
         for i, linear in enumerate(self.linears):
             h = linear(self.dropout(h))
             if i < len(self.linears) - 1:
@@ -74,3 +78,20 @@ class MLP(Method):
     def build(cls, mmhn: MMHN, config: MLPConfig, cache_dir: Path) -> MLPModel:
         in_dim = sum(mmhn.feature_dim(mmhn.target, m) for m in mmhn.modalities)
         return MLPModel(in_dim, config.hidden, mmhn.num_classes, config.layers, config.dropout)
+
+
+@register_method("mlp_flags")
+class MLPWithFlags(MLP):
+    """The MLP floor that also sees the target's missingness flags as extra inputs.
+
+    The missing-indicator method (flags appended to the zero-imputed features; e.g. Lipton,
+    Kale & Wetzel, MLHC 2016), so a robustness curve can tell what knowing *that* a
+    modality is missing is worth. Same configuration and search space as ``mlp``.
+    """
+
+    summary = "graph-free MLP on concatenated modalities plus their presence flags"
+
+    @classmethod
+    def build(cls, mmhn: MMHN, config: MLPConfig, cache_dir: Path) -> MLPModel:
+        in_dim = sum(mmhn.feature_dim(mmhn.target, m) for m in mmhn.modalities) + len(mmhn.modalities)
+        return MLPModel(in_dim, config.hidden, mmhn.num_classes, config.layers, config.dropout, missing_flags=True)

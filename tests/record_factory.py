@@ -28,6 +28,6 @@ def make_record(
 
 @dataclass(frozen=True)
 class SpecWithSetting(RunSpec):
-    """A spec with one more field, as a later spec field (e.g. a missing-modality setting) adds."""
+    """A spec with one more field, as a later spec field (like the missing-modality setting) adds."""
 
-    missing: str = ""
+    extra: str = ""

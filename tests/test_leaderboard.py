@@ -10,8 +10,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.record_store import RecordStore
-from benchmark.report import render_leaderboard, robustness_rows
-from benchmark.robustness_table import RobustnessRow, render_robustness
+from benchmark.report import render_leaderboard
 from benchmark.rows import leaderboard_rows, setting_of
 from benchmark.statistics import summarize
 from tests.record_factory import SpecWithSetting, make_record
@@ -107,24 +106,12 @@ def test_ablation_table_compares_variants_with_the_full_model() -> None:
 
 def test_records_of_other_settings_stay_out_of_the_main_tables() -> None:
     spec = SpecWithSetting(method="mlp", dataset="synthetic", split="fixed", seed=0, hparams={"lr": 0.01},
-                           max_epochs=200, patience=30, missing="mcar:text:0.5")
+                           max_epochs=200, patience=30, extra="some later setting")
     other = make_record("mlp", "synthetic", 0, 0.1, spec=spec)
-    assert setting_of(other.spec) == 'missing="mcar:text:0.5"'
+    assert setting_of(other.spec) == 'extra="some later setting"'
     plain = fixture_records()
     assert leaderboard_rows(plain + [other]) == leaderboard_rows(plain)
     assert "(1 record of other settings stored but not summarised here)" in render_leaderboard(plain + [other])
-
-
-def test_robustness_rows_render_ranked_by_area() -> None:
-    def row(method: str, areas: list[float]) -> RobustnessRow:
-        return RobustnessRow("imdb_mm", "image", "mcar", "train_test", method, "defaults", (0.0, 0.5, 0.9),
-                             summarize(areas), summarize([0.02, 0.03]))
-
-    lines = render_robustness([row("a", [0.6, 0.62]), row("b", [0.7, 0.72]), row("c", [0.6, 0.62])])
-    assert lines[0] == "### imdb_mm: image missing (mcar, train_test)"
-    body = table("\n".join(lines), lines[0])[1:]
-    assert [cells[:2] for cells in body] == [["1", "b"], ["2.5", "a"], ["2.5", "c"]]  # a and c tie on area
-    assert robustness_rows([]) == []  # the hook is empty until the sweep module fills it
 
 
 def test_a_method_that_failed_on_every_seed_is_listed_not_hidden() -> None:

@@ -71,3 +71,20 @@ def test_projection_zeroes_absent_modalities_and_skips_structural_ones(small_mmh
     assert absent.any() and torch.all(item[1][absent] == 0)
     assert torch.all(hidden["creator"][1] == 0) and not presence["creator"][1].any()
     assert (item[0].abs().sum(dim=1) > 0).all()
+
+
+def test_projection_with_missing_flags_gives_absent_entries_a_learned_vector(small_mmhn: MMHN) -> None:
+    torch.manual_seed(0)
+    plain = ModalityInputProjection(small_mmhn, hidden=8)
+    torch.manual_seed(0)
+    flagged = ModalityInputProjection(small_mmhn, hidden=8, missing_flags=True)
+    # zero-initialised: an untrained flagged projection is the plain one
+    assert torch.equal(plain(small_mmhn)[0]["item"], flagged(small_mmhn)[0]["item"])
+    assert set(flagged.missing_embeddings) == {"item__text", "item__image", "creator__text", "keyword__text"}  # none for zero width
+    with torch.no_grad():
+        flagged.missing_embeddings["item__image"].fill_(2.0)
+    h, present = flagged(small_mmhn)
+    image = h["item"][1]  # modalities in order: text, image
+    assert bool((image[~present["item"][1]] == 2.0).all())
+    assert torch.equal(image[present["item"][1]], plain(small_mmhn)[0]["item"][1][present["item"][1]])
+    assert sum(p.numel() for p in flagged.parameters()) - sum(p.numel() for p in plain.parameters()) == 4 * 8

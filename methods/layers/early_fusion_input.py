@@ -22,7 +22,8 @@ class EarlyFusionInput(nn.Module):
         h^{m}_v = \tanh(W^{m}_{\tau(v)} x^{m}_v + b^{m}_{\tau(v)}) \cdot p^m_v, \qquad
         h_v = W^{fuse}_{\tau(v)} \big[\, h^{m_1}_v \,\|\, h^{m_2}_v \,\|\, \dots \big] + b^{fuse}_{\tau(v)}
 
-    A missing modality contributes a zero block (:class:`ModalityInputProjection`). With
+    A missing modality contributes a zero block (:class:`ModalityInputProjection`), or a
+    learned one with ``missing_flags`` (the model then sees the flag). With
     ``modalities`` a subset (one late-fusion branch), the other modalities are not read at
     all; with ``node_types`` a subset, only those types get an output. A node type that lacks every selected modality structurally gets the constant
     :math:`b^{fuse}_{\tau}`: its nodes carry no information of their own.
@@ -32,10 +33,12 @@ class EarlyFusionInput(nn.Module):
     """
 
     def __init__(
-        self, mmhn: MMHN, hidden: int, modalities: Sequence[str] | None = None, node_types: Sequence[str] | None = None
+        self, mmhn: MMHN, hidden: int, modalities: Sequence[str] | None = None, node_types: Sequence[str] | None = None,
+        missing_flags: bool = False,
     ) -> None:
         super().__init__()
-        self.project = ModalityInputProjection(mmhn, hidden, activation="tanh", modalities=modalities, node_types=node_types)
+        self.project = ModalityInputProjection(mmhn, hidden, activation="tanh", modalities=modalities, node_types=node_types,
+                                               missing_flags=missing_flags)
         width = hidden * len(self.project.modalities)
         self.fuse = nn.ModuleDict({t: nn.Linear(width, hidden) for t in self.project.node_types})
 

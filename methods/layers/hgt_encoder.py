@@ -19,14 +19,16 @@ class HGTEncoder(nn.Module):
         h^{(k)} = \mathrm{Dropout}\big(\mathrm{HGTConv}_k(h^{(k-1)})\big), \quad k = 1..K
 
     ``modalities`` restricts the input to a subset (a late-fusion branch sees one modality;
-    early fusion sees all). Returns :math:`h^{(K)}` for every node type.
+    early fusion sees all); ``missing_flags`` gives absent modalities a learned input block.
+    Returns :math:`h^{(K)}` for every node type.
     """
 
     def __init__(
-        self, mmhn: MMHN, hidden: int, heads: int, layers: int, dropout: float, modalities: Sequence[str] | None = None
+        self, mmhn: MMHN, hidden: int, heads: int, layers: int, dropout: float, modalities: Sequence[str] | None = None,
+        missing_flags: bool = False,
     ) -> None:
         super().__init__()
-        self.input = EarlyFusionInput(mmhn, hidden, modalities)
+        self.input = EarlyFusionInput(mmhn, hidden, modalities, missing_flags=missing_flags)
         metadata = (mmhn.node_types, mmhn.edge_types)
         self.convs = nn.ModuleList(HGTConv(hidden, hidden, metadata, heads=heads) for _ in range(layers))
         self.dropout = nn.Dropout(dropout)

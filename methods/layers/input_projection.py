@@ -22,6 +22,19 @@ class ModalityInputProjection(nn.Module):
     zero vector, whatever its (zero) input and the bias. A (type, modality) pair with a
     zero-width feature matrix (structural missingness) has no parameters and yields zeros.
 
+    With ``missing_flags=True`` the model also *sees* the flag: an absent modality yields a
+    learned vector instead of zeros,
+
+    .. math::
+        h^{m}_v = \mathrm{act}\big(W^{m}_{\tau(v)} x^{m}_v + b^{m}_{\tau(v)}\big) \cdot p^{m}_v
+                  + e^{m}_{\tau(v)} \cdot (1 - p^{m}_v)
+
+    which, for any linear layer that follows, is the same as appending :math:`p^m_v` to its
+    input (up to a bias): the missing-indicator baseline (missingness flags as extra inputs,
+    e.g. Lipton, Kale & Wetzel, MLHC 2016). :math:`e` starts at zero, so an untrained model
+    behaves as without flags. Structural pairs (zero width) get no :math:`e`: a constant per
+    node type carries no information about the node.
+
     ``forward`` returns, per node type, a ``[M, N, hidden]`` tensor (modalities stacked in
     ``mmhn.modalities`` order, or the order of ``modalities`` when a subset is given, e.g.
     one late-fusion branch) and the ``[M, N]`` boolean presence. ``node_types`` restricts
@@ -36,6 +49,7 @@ class ModalityInputProjection(nn.Module):
     def __init__(
         self, mmhn: MMHN, hidden: int, activation: str = "tanh", modalities: Sequence[str] | None = None,
         node_types: Sequence[str] | None = None, batch_norm: bool = False,
+        missing_flags: bool = False,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -52,6 +66,8 @@ class ModalityInputProjection(nn.Module):
             raise ValueError(f"node_types={self.node_types!r}; valid: a non-empty subset of {', '.join(mmhn.node_types)}")
         self.linears = nn.ModuleDict()
         self.norms = nn.ModuleDict()
+        self.missing_flags = missing_flags
+        self.missing_embeddings = nn.ParameterDict()
         for node_type in self.node_types:
             for modality in self.modalities:
                 width = mmhn.feature_dim(node_type, modality)
@@ -59,6 +75,8 @@ class ModalityInputProjection(nn.Module):
                     self.linears[self._key(node_type, modality)] = nn.Linear(width, hidden)
                     if batch_norm:
                         self.norms[self._key(node_type, modality)] = nn.BatchNorm1d(width)
+                    if missing_flags:
+                        self.missing_embeddings[self._key(node_type, modality)] = nn.Parameter(torch.zeros(hidden))
         self.reset_parameters()
 
     @staticmethod
@@ -68,6 +86,8 @@ class ModalityInputProjection(nn.Module):
     def reset_parameters(self) -> None:
         for module in (*self.linears.values(), *self.norms.values()):
             module.reset_parameters()
+        for embedding in self.missing_embeddings.values():
+            nn.init.zeros_(embedding)
 
     def forward(self, mmhn: MMHN) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         act = _ACTIVATIONS[self.activation]
@@ -83,6 +103,8 @@ class ModalityInputProjection(nn.Module):
                     if key in self.norms:
                         x = _normalize_present_rows(self.norms[key], x, present)
                     h = act(self.linears[key](x)) * present.unsqueeze(-1)
+                    if key in self.missing_embeddings:
+                        h = h + self.missing_embeddings[key] * (~present).unsqueeze(-1)
                 else:
                     h = present.new_zeros((present.shape[0], self.hidden), dtype=torch.float32)
                 streams.append(h)

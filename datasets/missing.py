@@ -1,0 +1,189 @@
+"""The missing-modality transform: drop one modality from chosen nodes before a method sees them.
+
+Where it sits: adapter -> MMHN (validated) -> **this transform** -> method. A dropped entry
+has its features zeroed and its presence flag cleared, so no method can read the hidden
+value, whatever it does with the flags.
+
+A :class:`MissingSetting` names a mechanism, a modality, a rate and a setting:
+
+* ``mcar``: every node that can lose the modality loses it independently with probability r.
+* ``degree``: within each node type, the ``floor(r * n + 1/2)`` eligible nodes of lowest degree
+  (sum over the type's relations) lose it; ties are broken at random. Not at random: sparse
+  nodes, which the graph helps least, lose their features first.
+* ``structural``: the unit is a whole node type, which loses the modality with probability r
+  (as in the HGNN-IMA datasets, where auxiliary types have no image).
+* ``natural``: the dataset's own missingness (e.g. IMDB's class-skewed posters), nothing is
+  dropped; every other mechanism acts on top of it, so the rate-0 point of every curve is
+  the natural one.
+
+A node is *eligible* to lose modality m if it has m and at least one other modality present
+(absence counted whatever its cause: natural, structural or dropped): a node never loses all
+of its modalities, and r is the dropped fraction of the eligible nodes.
+
+Masks are a pure function of (dataset key, seed, mechanism, modality, rate): every method
+sees the same masks, so comparisons between methods are paired. One uniform draw per node
+(per type for ``structural``) is thresholded at r, so the masks are nested across rates (a
+node dropped at r = 0.3 is dropped at r = 0.5 too) and a curve differs between rates only by
+the extra drops, not by a fresh draw. The draw ignores the setting, so ``train_test`` and
+``test_only`` see the same masks as well.
+
+Settings: ``train_test`` drops the modality everywhere, for training, validation and test.
+``test_only`` trains *and selects* on the complete graph (validation is part of model
+development, so it is treated like training) and drops the modality only for the single
+test evaluation, over the whole graph (train and validation nodes included, as a deployed
+model would see it); the test split is read from that forward pass only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from datasets.mmhn import MMHN
+
+MECHANISMS = ("none", "mcar", "degree", "structural", "natural")
+SETTINGS = ("train_test", "test_only")
+
+
+@dataclass(frozen=True)
+class MissingSetting:
+    """Which modality goes missing, how, how much, and in which phases; the default: none."""
+
+    mechanism: str = "none"
+    modality: str = ""
+    rate: float = 0.0
+    setting: str = "train_test"
+
+    def __post_init__(self) -> None:
+        if self.mechanism not in MECHANISMS:
+            raise ValueError(f"missing mechanism {self.mechanism!r}; valid: {', '.join(MECHANISMS)}")
+        if self.setting not in SETTINGS:
+            raise ValueError(f"missing setting {self.setting!r}; valid: {', '.join(SETTINGS)}")
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"missing rate {self.rate!r} is outside [0, 1]")
+        if self.mechanism in ("none", "natural"):
+            if self.modality or self.rate or self.setting != "train_test":
+                raise ValueError(f"missing mechanism {self.mechanism!r} drops nothing: it takes no modality, rate or setting")
+        elif not self.modality:
+            raise ValueError(f"missing mechanism {self.mechanism!r} needs a modality")
+
+    @property
+    def active(self) -> bool:
+        """False for the default (no missing-modality transform at all)."""
+        return self.mechanism != "none"
+
+    def label(self) -> str:
+        if self.mechanism in ("none", "natural"):
+            return self.mechanism
+        return f"{self.mechanism} {self.modality} r={self.rate:g} {self.setting}"
+
+
+@dataclass(frozen=True)
+class MissingViews:
+    """The graph a run trains and selects on, and the graph its test split is read from."""
+
+    train: MMHN
+    test: MMHN
+    mask_checksum: str  # "" when nothing is transformed
+    target_missing: dict[str, float]  # per modality: the fraction of target nodes lacking it in ``test``
+
+
+def dataset_key(name: str, options: dict) -> str:
+    """What identifies a dataset for the masks: its name and non-default options."""
+    return json.dumps([name, options], sort_keys=True)
+
+
+def dropped_masks(mmhn: MMHN, missing: MissingSetting, seed: int, key: str) -> dict[str, Tensor]:
+    """Per node type, the bool mask of nodes that lose ``missing.modality`` (empty if none).
+
+    ``key`` identifies the dataset (:func:`dataset_key`), so two datasets draw differently.
+    """
+    if missing.mechanism in ("none", "natural"):
+        return {}
+    if missing.modality not in mmhn.modalities:
+        raise ValueError(f"missing modality {missing.modality!r} is not a modality of {mmhn.name!r}; valid: {', '.join(mmhn.modalities)}")
+    masks = {}
+    for node_type in mmhn.node_types:
+        eligible = _eligible(mmhn, node_type, missing.modality)
+        draw = _uniform(key, seed, missing, node_type, mmhn.num_nodes(node_type))
+        if missing.mechanism == "mcar":
+            dropped = eligible & (draw < missing.rate)
+        elif missing.mechanism == "structural":
+            dropped = eligible & bool(draw[0] < missing.rate)  # one draw decides for the whole type
+        else:
+            dropped = _lowest_degree(eligible, _degree(mmhn, node_type), draw, missing.rate)
+        masks[node_type] = torch.from_numpy(dropped)
+    return masks
+
+
+def apply_masks(mmhn: MMHN, modality: str, masks: dict[str, Tensor]) -> MMHN:
+    """A copy in which every masked node has ``modality`` zeroed and flagged absent."""
+    out = mmhn
+    for node_type, dropped in masks.items():
+        if not bool(dropped.any()):
+            continue
+        dropped = dropped.to(mmhn.present(node_type, modality).device)
+        x = mmhn.x(node_type, modality).masked_fill(dropped.unsqueeze(1), 0.0)
+        out = out.with_features(node_type, modality, x, mmhn.present(node_type, modality) & ~dropped)
+    return out
+
+
+def mask_checksum(missing: MissingSetting, masks: dict[str, Tensor]) -> str:
+    """A short hash of the dropped entries (node type, modality, which nodes)."""
+    digest = hashlib.sha256(missing.modality.encode())
+    for node_type in sorted(masks):
+        digest.update(node_type.encode())
+        digest.update(np.packbits(masks[node_type].cpu().numpy()).tobytes())
+        digest.update(int(masks[node_type].numel()).to_bytes(8, "little"))
+    return digest.hexdigest()[:16]
+
+
+def missing_views(mmhn: MMHN, missing: MissingSetting, seed: int, key: str) -> MissingViews:
+    """The training and test graphs of a run under ``missing`` (both ``mmhn`` for none)."""
+    if not missing.active:
+        return MissingViews(train=mmhn, test=mmhn, mask_checksum="", target_missing=target_missing(mmhn))
+    masks = dropped_masks(mmhn, missing, seed, key)
+    dropped = apply_masks(mmhn, missing.modality, masks)
+    train = mmhn if missing.setting == "test_only" else dropped
+    return MissingViews(train=train, test=dropped, mask_checksum=mask_checksum(missing, masks), target_missing=target_missing(dropped))
+
+
+def target_missing(mmhn: MMHN) -> dict[str, float]:
+    """Per modality, the fraction of target nodes that lack it (for whatever reason)."""
+    return {m: float((~mmhn.present(mmhn.target, m)).float().mean()) for m in mmhn.modalities}
+
+
+def _eligible(mmhn: MMHN, node_type: str, modality: str) -> np.ndarray:
+    others = [mmhn.present(node_type, m) for m in mmhn.modalities if m != modality]
+    has_other = torch.stack(others).any(dim=0) if others else torch.zeros_like(mmhn.present(node_type, modality))
+    return (mmhn.present(node_type, modality) & has_other).cpu().numpy()
+
+
+def _uniform(key: str, seed: int, missing: MissingSetting, node_type: str, n: int) -> np.ndarray:
+    """One U(0, 1) draw per node; the rate and the setting are deliberately not in the key."""
+    text = f"{key}|{seed}|{missing.mechanism}|{missing.modality}|{node_type}"
+    entropy = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    return np.random.default_rng(entropy).random(n)
+
+
+def _degree(mmhn: MMHN, node_type: str) -> np.ndarray:
+    """Edges at each node, summed over relations (every relation has its reverse)."""
+    n = mmhn.num_nodes(node_type)
+    degree = np.zeros(n, dtype=np.int64)
+    for (src, _, _), edge_index in mmhn.edge_index_dict.items():
+        if src == node_type:
+            degree += np.bincount(edge_index[0].cpu().numpy(), minlength=n)
+    return degree
+
+
+def _lowest_degree(eligible: np.ndarray, degree: np.ndarray, draw: np.ndarray, rate: float) -> np.ndarray:
+    candidates = np.flatnonzero(eligible)
+    order = candidates[np.lexsort((draw[candidates], degree[candidates]))]  # degree first, then the draw
+    dropped = np.zeros(len(eligible), dtype=bool)
+    dropped[order[: int(np.floor(rate * len(candidates) + 0.5))]] = True  # round half up
+    return dropped
