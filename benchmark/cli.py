@@ -33,7 +33,8 @@ from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_t
 from benchmark.tuning_result import TunedConfigError, use_tuned
 from datasets.adapter import DATASETS, DataContext
 from datasets.download import download_datasets, real_dataset_names
-from datasets.loading import get_adapter
+from datasets.loading import get_adapter, load_dataset
+from datasets.snapshot import write_snapshot
 from methods.method import METHODS
 
 RECORDS_FILE = "records.jsonl"
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list methods and datasets, then exit")
     parser.add_argument("--download", action="store_true", help="fetch the raw files of --datasets (default: all real ones) into --data-root from --data-url, then exit")
     parser.add_argument("--data-url", default=os.environ.get("MMHN_DATA_URL"), help="base URL of a mirror of the data-root layout (default: $MMHN_DATA_URL)")
+    parser.add_argument("--snapshot-dir", default=os.environ.get("MMHN_SNAPSHOT_DIR"),
+                        help="read processed graphs from snapshot files here when present (default: $MMHN_SNAPSHOT_DIR)")
+    parser.add_argument("--export-snapshots", metavar="DIR", help="write the processed graph of each of --datasets to DIR, then exit")
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_execution_arguments(parser)
@@ -101,9 +105,9 @@ def _names(value: str, registry_names: list[str], kind: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _datasets(value: str, data_root: Path | None) -> tuple[list[str], dict[str, str]]:
+def _datasets(value: str, data_root: Path | None, snapshot_dir: Path | None = None) -> tuple[list[str], dict[str, str]]:
     try:
-        return choose_datasets(value, data_root)
+        return choose_datasets(value, data_root, snapshot_dir)
     except DatasetChoiceError as error:
         raise UsageError(str(error)) from None
 
@@ -157,7 +161,8 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
     if data_root is not None and not data_root.is_dir():
         raise UsageError(f"--data-root {args.data_root!r} is not a folder")
     methods = _names(args.methods, METHODS.names(), "method")
-    datasets, skipped = _datasets(args.datasets, data_root)
+    snapshot_dir = Path(args.snapshot_dir) if args.snapshot_dir else None
+    datasets, skipped = _datasets(args.datasets, data_root, snapshot_dir)
     seeds = _seeds(args.seeds, protocol)
     try:
         device = run_device(args.device, args) if args.ray else resolve_device(args.device)
@@ -165,7 +170,7 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
         raise UsageError(str(error)) from None
     out = _out_dir(args.out)
     options = _dataset_options(args.dataset_option, datasets)
-    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=snapshot_dir)
     try:
         missing = sweep_from_args(args)
     except ValueError as error:
@@ -196,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.download:
             return download(args)
+        if args.export_snapshots:
+            return export_snapshots(args)
         if args.report:
             out = _out_dir(args.out)
             store = RecordStore(out / RECORDS_FILE)
@@ -231,6 +238,19 @@ def download(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def export_snapshots(args: argparse.Namespace) -> int:
+    """Write the processed graph of each of --datasets (with its --dataset-option) to a snapshot file."""
+    data_root = Path(args.data_root) if args.data_root else None
+    datasets, _ = _datasets(args.datasets, data_root)
+    options = _dataset_options(args.dataset_option, datasets)
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
+    for name in datasets:
+        normalized = get_adapter(name).normalized_options(options.get(name, {}))
+        path = write_snapshot(load_dataset(name, context, normalized), name, normalized, Path(args.export_snapshots))
+        print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    return 0
+
+
 def plan(grid: GridArgs) -> list[RunSpec]:
     """The run specs of the grid; with ``--missing sweep`` every point of every curve."""
     specs = plan_grid(grid.methods, grid.datasets, grid.protocol, grid.seeds, grid.device, grid.dataset_options)
@@ -245,7 +265,7 @@ def plan(grid: GridArgs) -> list[RunSpec]:
 
 def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] | None = None) -> int:
     start = time.perf_counter()
-    print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root), end="\n\n")
+    print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root, grid.context.snapshot_dir), end="\n\n")
     specs = plan(grid) if specs is None else specs
     store = RecordStore(grid.out / RECORDS_FILE)
     # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.

@@ -8,6 +8,7 @@ from tabulate import tabulate
 
 from datasets.adapter import DATASETS, Availability
 from datasets.loading import get_adapter
+from datasets.snapshot import has_snapshot
 from datasets.user_folder import is_folder_path
 
 
@@ -15,19 +16,19 @@ class DatasetChoiceError(ValueError):
     """An unknown dataset name or a folder that is not a dataset folder; the message says which."""
 
 
-def choose_datasets(value: str, data_root: Path | None) -> tuple[list[str], dict[str, str]]:
+def choose_datasets(value: str, data_root: Path | None, snapshot_dir: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """``(datasets to run, {skipped: reason and remedy})`` for a ``--datasets`` value.
 
     ``available`` keeps every registered dataset whose data is found and lists the others
     as skipped; ``all`` and explicit names must all be found (else the error says what is
     expected where and how to get it); a path names a user's dataset folder and is
-    recorded as its absolute path.
+    recorded as its absolute path. A dataset with a snapshot in ``snapshot_dir`` counts as found.
     """
     if value == "available":
         chosen, skipped = [], {}
         for name in DATASETS.names():
             availability = get_adapter(name).availability(data_root)
-            if availability.found:
+            if availability.found or has_snapshot(snapshot_dir, name):
                 chosen.append(name)
             else:
                 skipped[name] = _reason(availability)
@@ -43,7 +44,7 @@ def choose_datasets(value: str, data_root: Path | None) -> tuple[list[str], dict
             raise DatasetChoiceError(f"unknown dataset {name!r}{hint}; {valid}")
         adapter = get_adapter(name)
         availability = adapter.availability(data_root)
-        if not availability.found:
+        if not availability.found and not has_snapshot(snapshot_dir, name):
             raise DatasetChoiceError(f"dataset {name!r}: {_reason(availability)}")
         chosen.append(adapter.name)
     return list(dict.fromkeys(chosen)), {}
@@ -53,9 +54,10 @@ def _reason(availability: Availability) -> str:
     return f"{availability.detail}; {availability.remedy}" if availability.remedy else availability.detail
 
 
-def opening_table(used: list[str], skipped: dict[str, str], data_root: Path | None) -> str:
+def opening_table(used: list[str], skipped: dict[str, str], data_root: Path | None, snapshot_dir: Path | None = None) -> str:
     """The table a run opens with: each dataset used (and where its data is) or skipped (and why)."""
-    rows = [[name, "used", get_adapter(name).availability(data_root).detail] for name in used]
+    rows = [[name, "used", f"snapshot in {snapshot_dir} (when one matches its options), else raw data"
+             if has_snapshot(snapshot_dir, name) else get_adapter(name).availability(data_root).detail] for name in used]
     rows += [[name, "skipped", reason] for name, reason in skipped.items()]
     return tabulate(rows, headers=["dataset", "", "data"], tablefmt="simple", maxcolwidths=[None, None, 110])
 

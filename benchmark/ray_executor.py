@@ -35,7 +35,7 @@ LOCAL = "local"  # start a throw-away single-node Ray on this machine instead of
 _REACH_TIMEOUT_S = 10
 INSTALL_HINT = "pip install 'ray==2.60.0' (the optional dependency group 'ray' of pyproject.toml)"
 # Left out of the code shipped to the workers: history, environments, outputs, caches.
-_NOT_SHIPPED = [".git", ".venv", "venv", "results", ".cache", "__pycache__", ".pytest_cache", "*.egg-info"]
+_NOT_SHIPPED = [".git", ".venv", "venv", "results", ".cache", "__pycache__", ".pytest_cache", "*.egg-info", ".snapshots"]  # snapshots: nodes read them from --snapshot-dir
 
 
 class RayUnavailableError(RuntimeError):

@@ -32,6 +32,7 @@ class DataContext:
 
     data_root: Path | None
     cache_dir: Path
+    snapshot_dir: Path | None = None  # processed graphs read instead of the raw data (datasets/snapshot.py)
 
 
 @dataclass(frozen=True)

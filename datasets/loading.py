@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from datasets.adapter import DATASETS, DataContext, DatasetAdapter
 from datasets.mmhn import MMHN
+from datasets.snapshot import read_snapshot, snapshot_file
 from datasets.user_folder import FolderDataset, is_folder_path
 
 
@@ -24,6 +25,10 @@ def get_adapter(name: str) -> DatasetAdapter:
 def load_dataset(name: str, context: DataContext, options: Mapping[str, Any] | None = None) -> MMHN:
     adapter = get_adapter(name)
     typed = adapter.options(dict(options or {}))
+    if context.snapshot_dir is not None:
+        snapshot = snapshot_file(context.snapshot_dir, name, adapter.normalized_options(dict(options or {})))
+        if snapshot.is_file():
+            return read_snapshot(snapshot, name, adapter.normalized_options(dict(options or {}))).validate()
     availability = adapter.availability(context.data_root)
     if not availability.found:
         raise DatasetUnavailableError(f"dataset {name!r}: {availability.detail}")
