@@ -7,6 +7,7 @@ the command line prints as one line naming the bad value (exit status 2).
 from __future__ import annotations
 
 import argparse
+import os
 
 from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, available_cpus
 from benchmark.environment import DeviceError, resolve_device
@@ -20,7 +21,9 @@ class ExecutionOptionError(ValueError):
 
 
 def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", default="1", help="runs at once on this machine, each in its own process (default 1: in this process)")
+    parser.add_argument("--jobs", default=os.environ.get("MMHN_JOBS", "auto"),
+                        help="runs at once on this machine, each in its own process; 1: one after another in this process; "
+                             "'auto' (default, or $MMHN_JOBS): as many as the CPUs allow at --threads-per-run each")
     parser.add_argument("--threads-per-run", default=str(DEFAULT_THREADS_PER_RUN),
                         help=f"CPU threads of one run, fixed so that results do not depend on --jobs (default {DEFAULT_THREADS_PER_RUN})")
     parser.add_argument("--ray", default=None, metavar="ADDRESS",
@@ -32,8 +35,9 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def executor_from_args(args: argparse.Namespace) -> Executor:
-    jobs = _positive_int(args.jobs, "--jobs")
     threads = _positive_int(args.threads_per_run, "--threads-per-run")
+    # 'auto' fills the CPUs on this machine; with --ray the cluster decides, so it means 1 there
+    jobs = (1 if args.ray else max(1, available_cpus() // threads)) if args.jobs == "auto" else _positive_int(args.jobs, "--jobs")
     retries = _count(args.max_retries, "--max-retries")
     if args.ray is None:
         for flag, value in (("--cpus-per-run", args.cpus_per_run), ("--gpus-per-run", None if args.gpus_per_run == "0" else args.gpus_per_run)):

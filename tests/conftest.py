@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
+# The command line's default --jobs is 'auto' (a process pool filling the CPUs); tests of the
+# command line run their small grids in-process unless they ask for a pool with --jobs.
+os.environ["MMHN_JOBS"] = "1"
+
 from datasets.mmhn import MMHN
 from datasets.synthetic import SyntheticOptions, generate
 

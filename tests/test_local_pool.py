@@ -131,3 +131,18 @@ def test_bad_execution_options_are_one_line_errors(argv: list[str], message: str
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cpus, threads, expected", [(8, 1, 8), (8, 3, 2), (3, 2, 1), (1, 1, 1)])
+def test_jobs_auto_fills_the_cpus_at_the_threads_of_one_run(cpus: int, threads: int, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from benchmark import execution_options
+
+    monkeypatch.setattr(execution_options, "available_cpus", lambda: cpus)
+    parser = argparse.ArgumentParser()
+    execution_options.add_execution_arguments(parser)
+    executor = execution_options.executor_from_args(parser.parse_args(["--jobs", "auto", "--threads-per-run", str(threads)]))
+    jobs = executor.jobs if isinstance(executor, LocalPoolExecutor) else 1
+    assert jobs == expected and executor.threads_per_run == threads
+    assert isinstance(executor, InProcessExecutor) == (expected == 1)
