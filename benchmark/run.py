@@ -96,6 +96,7 @@ def _train_and_select(
         model = method.build(data, config, cache_dir).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         scheduler = _scheduler(optimizer, config, spec.max_epochs)
+        no_stop_before = warmup_epochs(config, spec.max_epochs)
         labels = data.labels
         best = _Selection()
         step_seconds: list[float] = []
@@ -109,7 +110,7 @@ def _train_and_select(
             if val_f1 > best.val_macro_f1:  # strictly better: ties keep the earlier epoch
                 state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 best = _Selection(val_macro_f1=val_f1, epoch=epoch, seconds=sum(step_seconds), state=state)
-            elif epoch - best.epoch >= spec.patience:
+            elif epoch - best.epoch >= spec.patience and epoch >= no_stop_before:
                 break
         assert best.state is not None
         model.load_state_dict(best.state)
@@ -183,9 +184,22 @@ def _predict(model: MethodModel, data: MMHN) -> Tensor:
         return model(data).logits.argmax(dim=-1)
 
 
+ONE_CYCLE_WARMUP = 0.3  # OneCycleLR's pct_start: the share of the epochs spent raising the lr
+
+
+def warmup_epochs(config: MethodConfig, max_epochs: int) -> int:
+    """The epoch before which early stopping may not end a run: the end of the lr warm-up.
+
+    One-cycle starts at max_lr / 25 and peaks after 30 % of the epochs; a slow starter can show
+    no validation gain for ``patience`` epochs of that ramp (seen: a ``late_fusion_hgt`` seed
+    stopped at epoch 31 of 200 predicting one class), so patience counts only from the peak.
+    """
+    return int(ONE_CYCLE_WARMUP * max_epochs) if config.scheduler == "one_cycle" else 0
+
+
 def _scheduler(optimizer: torch.optim.Optimizer, config: MethodConfig, max_epochs: int) -> torch.optim.lr_scheduler.LRScheduler | None:
     if config.scheduler == "one_cycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max_epochs)
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max_epochs, pct_start=ONE_CYCLE_WARMUP)
     return None
 
 
