@@ -26,9 +26,10 @@ def load_dataset(name: str, context: DataContext, options: Mapping[str, Any] | N
     adapter = get_adapter(name)
     typed = adapter.options(dict(options or {}))
     if context.snapshot_dir is not None:
-        snapshot = snapshot_file(context.snapshot_dir, name, adapter.normalized_options(dict(options or {})))
+        normalized = adapter.normalized_options(dict(options or {}))
+        snapshot = snapshot_file(context.snapshot_dir, name, normalized)
         if snapshot.is_file():
-            return read_snapshot(snapshot, name, adapter.normalized_options(dict(options or {}))).validate()
+            return read_snapshot(snapshot, name, normalized).validate()
     availability = adapter.availability(context.data_root)
     if not availability.found:
         raise DatasetUnavailableError(f"dataset {name!r}: {availability.detail}")
