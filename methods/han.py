@@ -6,13 +6,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.nn import HANConv
 
 from datasets.mmhn import MMHN, EdgeType
 from methods.layers import ModalityInputProjection, concat_modalities
-from methods.layers.metapath_edges import metapath_edge_index
+from methods.layers.metapath_edges import metapath_edge_index, sample_metapath_neighbours
 from methods.method import Method, MethodConfig, MethodModel, MethodOutput, register_method
+
+
+# Pairs one metapath graph may hold. HANConv keeps a message per pair and head (hidden floats
+# per pair), so a dense metapath (movielens_mm's movie-user-movie joins 26.3M movie pairs, 28 %
+# of all) would need tens of GB. Above the budget each target keeps a seeded sample of its
+# metapath neighbours: about 100 per node at this budget on movielens_mm, MAGNN's cap of 100
+# instances here. Graphs under it are untouched (synthetic's largest metapath graph has 0.47M
+# pairs, imdb_mm's 0.09M), so their runs use the paper's full neighbourhoods. A resource bound,
+# not a hyperparameter: the cap it implies is in each run's diagnostics
+# (``metapath_neighbour_cap``, 0 = every pair kept).
+METAPATH_PAIR_BUDGET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,10 @@ class HANModel(MethodModel):
         \mathrm{logits}_v = W^{cls} \sum_\Phi \beta_\Phi z^\Phi_v
 
     (attention dropout on :math:`\alpha`, rate ``dropout``). ``diagnostics["semantic_attention"]``
-    is :math:`\beta` over the dataset's metapaths, in their order.
+    is :math:`\beta` over the dataset's metapaths, in their order. A metapath graph of more
+    than ``METAPATH_PAIR_BUDGET`` pairs keeps at most :math:`k` neighbours per target (seeded
+    uniform sample, self-pair always kept; :func:`~methods.layers.metapath_edges.sample_metapath_neighbours`);
+    ``diagnostics["metapath_neighbour_cap"]`` gives :math:`k` per metapath (0: not cut).
     """
 
     def __init__(self, mmhn: MMHN, config: HANConfig) -> None:
@@ -58,9 +73,13 @@ class HANModel(MethodModel):
         self.target = mmhn.target
         self.edge_types: list[EdgeType] = [(path[0][0], f"metapath_{j}", path[-1][2]) for j, path in enumerate(mmhn.metapaths)]
         node_types = sorted({t for src, _, dst in self.edge_types for t in (src, dst)})
+        caps = []
         for j, path in enumerate(mmhn.metapaths):
+            edges, cap = sample_metapath_neighbours(metapath_edge_index(mmhn, path), mmhn.num_nodes(path[-1][2]), METAPATH_PAIR_BUDGET)
+            caps.append(cap)
             # Buffers move with the model to its device; not persistent: derived from the graph.
-            self.register_buffer(f"metapath_{j}", metapath_edge_index(mmhn, path), persistent=False)
+            self.register_buffer(f"metapath_{j}", edges, persistent=False)
+        self.register_buffer("neighbour_caps", torch.tensor(caps, dtype=torch.long), persistent=False)
         self.project = ModalityInputProjection(mmhn, config.hidden, activation="tanh", node_types=node_types)
         in_channels = {t: config.hidden * len(mmhn.modalities) for t in node_types}
         self.conv = HANConv(in_channels, config.hidden, (node_types, self.edge_types), heads=config.heads, dropout=config.dropout)
@@ -80,7 +99,8 @@ class HANModel(MethodModel):
         streams, _ = self.project(mmhn)
         x = {t: self.dropout(concat_modalities(h)) for t, h in streams.items()}
         out, semantic = self.conv(x, self.metapath_edges(), return_semantic_attention_weights=True)
-        return MethodOutput(logits=self.classify(out[self.target]), diagnostics={"semantic_attention": semantic[self.target].detach()})
+        diagnostics = {"semantic_attention": semantic[self.target].detach(), "metapath_neighbour_cap": self.neighbour_caps}
+        return MethodOutput(logits=self.classify(out[self.target]), diagnostics=diagnostics)
 
 
 @register_method("han")
@@ -94,11 +114,15 @@ class HAN(Method):
     Metapaths come from the dataset; the metapath graphs are computed once at build time
     (sparse products, deduplicated, self-pairs kept). Inputs are early-fused: per-modality
     ``tanh`` projections concatenated, then ``HANConv``'s per-type projection.
-    Departures: ``HANConv`` applies ReLU to each metapath's output where the paper uses
-    ELU, and feeds the semantic attention the metapath outputs directly; dropout 0.6 is
-    applied to the fused input features and the attention coefficients (the paper's GAT
-    layers drop both; PyG's example only the attention); AdamW (decoupled weight decay)
-    as for every method here, where the paper uses Adam with L2.
+    Departures: a metapath graph over ``METAPATH_PAIR_BUDGET`` pairs is cut to a seeded sample
+    of at most :math:`k` neighbours per node, once per run (DGL's HAN sampling example samples
+    metapath neighbours too, by random walks along the metapath, per minibatch; among the
+    registered datasets only movielens_mm's movie-user-movie is cut); ``HANConv`` applies ReLU
+    to each metapath's output where the paper uses ELU, and feeds the semantic attention the
+    metapath outputs directly; dropout 0.6 is applied to the fused input features and the
+    attention coefficients (the paper's GAT layers drop both; PyG's example only the
+    attention); AdamW (decoupled weight decay) as for every method here, where the paper uses
+    Adam with L2.
     """
 
     summary = "HAN: metapath graphs, node-level + semantic attention (PyG HANConv)"

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from datasets.mmhn import MMHN
+from methods import han
 from methods.han import HAN, HANModel
 from methods.layers.metapath_edges import metapath_edge_index
 
@@ -40,3 +41,25 @@ def test_semantic_attention_is_a_distribution_over_metapaths(model: HANModel, sm
 def test_build_needs_metapaths(small_mmhn: MMHN) -> None:
     with pytest.raises(ValueError, match="han needs metapaths"):
         HAN.build(dataclasses.replace(small_mmhn, metapaths=()), HAN.config(), None)  # type: ignore[arg-type]
+
+
+
+def test_metapath_graphs_within_the_budget_are_kept_whole(model: HANModel, small_mmhn: MMHN) -> None:
+    with torch.no_grad():
+        caps = model(small_mmhn).diagnostics["metapath_neighbour_cap"]
+    assert caps.tolist() == [0, 0]  # and test_one_metapath_graph_per_dataset_metapath: every pair
+
+
+def test_a_metapath_graph_over_the_budget_keeps_a_capped_sample(small_mmhn: MMHN, monkeypatch: pytest.MonkeyPatch) -> None:
+    full = [metapath_edge_index(small_mmhn, path) for path in small_mmhn.metapaths]
+    budget = max(e.shape[1] for e in full) - 1  # only the larger metapath graph is over it
+    monkeypatch.setattr(han, "METAPATH_PAIR_BUDGET", budget)
+    cut = HAN.build(small_mmhn, HAN.config({"hidden": 16, "heads": 2}), None)  # type: ignore[arg-type]
+    caps = cut.neighbour_caps.tolist()
+    for cap, whole, (_, kept) in zip(caps, full, cut.metapath_edges().items()):
+        if whole.shape[1] <= budget:
+            assert cap == 0 and torch.equal(kept, whole)
+        else:
+            assert cap > 0 and kept.shape[1] <= budget
+            assert int(torch.bincount(kept[1]).max()) == cap
+    assert sorted(caps)[0] == 0 and sorted(caps)[1] > 0

@@ -1,4 +1,5 @@
-"""Metapath-induced edges: the pairs of nodes joined by at least one instance of a metapath."""
+"""Metapath-induced edges: the pairs of nodes joined by at least one instance of a metapath,
+and a seeded sample of them when a metapath graph is too large to keep whole."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 from torch import Tensor
 
 from datasets.mmhn import MMHN, EdgeType, Metapath
+from methods.layers.seeded_sample import largest_cap_within, row_keys, smallest_keys_per_group
 
 
 def relation_matrix(mmhn: MMHN, edge_type: EdgeType) -> sp.csr_matrix:
@@ -41,3 +43,22 @@ def metapath_edge_index(mmhn: MMHN, metapath: Metapath) -> Tensor:
     pairs = by_target.tocoo()  # column-major: grouped by target v, sources ascending
     edge_index = torch.from_numpy(np.stack([pairs.row, pairs.col]).astype(np.int64))
     return edge_index.to(mmhn.graph[metapath[-1]].edge_index.device)
+
+
+def sample_metapath_neighbours(edge_index: Tensor, num_targets: int, max_pairs: int, seed: int = 0) -> tuple[Tensor, int]:
+    """Cut a metapath graph to at most ``max_pairs`` pairs; returns the kept edges and the cap.
+
+    Under the budget every pair stays and the cap is 0. Over it, each target ``v`` keeps at
+    most ``k`` of its metapath neighbours, ``k`` the largest cap whose total fits the budget
+    (:func:`~methods.layers.seeded_sample.largest_cap_within`), as a uniform seeded sample
+    (a hash of ``(seed, u, v)``); the self-pair ``(v, v)`` is always among the kept, since
+    HAN's neighbourhood includes the node itself. Kept edges stay in the input's order.
+    """
+    if edge_index.shape[1] <= max_pairs:
+        return edge_index, 0
+    src, dst = (row.numpy() for row in edge_index.detach().cpu())
+    cap = largest_cap_within(np.bincount(dst, minlength=num_targets), max_pairs)
+    keys = row_keys([src, dst], seed)
+    keys[src == dst] = 0  # the smallest key: a self-pair is never sampled out
+    kept = np.sort(smallest_keys_per_group(dst, keys, cap))
+    return edge_index[:, torch.from_numpy(kept).to(edge_index.device)], cap

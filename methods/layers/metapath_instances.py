@@ -20,6 +20,7 @@ from torch import Tensor
 
 from datasets.mmhn import MMHN, Metapath
 from methods.layers.metapath_edges import relation_matrix
+from methods.layers.seeded_sample import row_keys, smallest_keys_per_group
 
 CACHE_FORMAT = 1  # bump when the enumeration or sampling rule changes
 _CHUNK_INSTANCES = 2_000_000  # walks held at once before sampling (bounds peak memory)
@@ -69,28 +70,6 @@ class MetapathInstances:
         return index, valid
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijective, well-diffused hash of uint64 values (wraps)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def _instance_keys(columns: list[np.ndarray], seed: int) -> np.ndarray:
-    """A pseudo-random key per instance that depends only on ``seed`` and its nodes.
-
-    Sampling by smallest key is then uniform without replacement within each target, and
-    independent of enumeration order and chunking.
-    """
-    with np.errstate(over="ignore"):
-        key = _mix(np.full(len(columns[0]), np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64))
-        for column in columns:
-            key = _mix(key ^ column.astype(np.uint64))
-    return key
-
-
 def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenate ``arange(s, s + c)`` for every ``(s, c)``, vectorised."""
     total = int(counts.sum())
@@ -125,12 +104,7 @@ def _enumerate_chunk(in_edges: list, first: int, stop: int) -> list[np.ndarray]:
 def _cap_and_sort(columns: list[np.ndarray], cap: int, seed: int) -> list[np.ndarray]:
     target = columns[-1]
     if cap > 0 and len(target):
-        order = np.lexsort((_instance_keys(columns, seed), target))
-        target_sorted = target[order]
-        starts = np.flatnonzero(np.r_[True, target_sorted[1:] != target_sorted[:-1]])
-        group_sizes = np.diff(np.r_[starts, len(target_sorted)])
-        rank = np.arange(len(target_sorted)) - np.repeat(starts, group_sizes)
-        kept = order[rank < cap]
+        kept = smallest_keys_per_group(target, row_keys(columns, seed), cap)
         columns = [column[kept] for column in columns]
     canonical = np.lexsort(tuple(columns))  # last column (target) is the primary key
     return [column[canonical] for column in columns]
