@@ -115,11 +115,12 @@ class HAN(Method):
     (sparse products, deduplicated, self-pairs kept). Inputs are early-fused: per-modality
     ``tanh`` projections concatenated, then ``HANConv``'s per-type projection.
     Departures: a metapath graph over ``METAPATH_PAIR_BUDGET`` pairs is cut to a seeded sample
-    of at most :math:`k` neighbours per node, once per run (DGL's HAN sampling example samples
-    metapath neighbours too, by random walks along the metapath, per minibatch; among the
-    registered datasets only movielens_mm's movie-user-movie is cut); ``HANConv`` applies ReLU
-    to each metapath's output where the paper uses ELU, and feeds the semantic attention the
-    metapath outputs directly; dropout 0.6 is applied to the fused input features and the
+    of at most :math:`k` neighbours per node, drawn once with seed 0, so every run and seed
+    sees the same graph, as with MAGNN's instance sample here (DGL's HAN sampling example
+    samples metapath neighbours too, by random walks along the metapath, per minibatch; among
+    the registered datasets only movielens_mm's movie-user-movie is cut); ``HANConv`` applies
+    ReLU to each metapath's output where the paper uses ELU, and feeds the semantic attention
+    the metapath outputs directly; dropout 0.6 is applied to the fused input features and the
     attention coefficients (the paper's GAT layers drop both; PyG's example only the
     attention); AdamW (decoupled weight decay) as for every method here, where the paper uses
     Adam with L2.
