@@ -43,7 +43,6 @@ def test_build_needs_metapaths(small_mmhn: MMHN) -> None:
         HAN.build(dataclasses.replace(small_mmhn, metapaths=()), HAN.config(), None)  # type: ignore[arg-type]
 
 
-
 def test_metapath_graphs_within_the_budget_are_kept_whole(model: HANModel, small_mmhn: MMHN) -> None:
     with torch.no_grad():
         caps = model(small_mmhn).diagnostics["metapath_neighbour_cap"]
