@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from torch import Tensor, nn
-from torch_geometric.nn import HGTConv
 
 from datasets.mmhn import MMHN
 from methods.layers.early_fusion_input import EarlyFusionInput
+from methods.layers.hgt_conv import BatchedRelationHGTConv
 
 
 class HGTEncoder(nn.Module):
@@ -20,7 +20,9 @@ class HGTEncoder(nn.Module):
 
     ``modalities`` restricts the input to a subset (a late-fusion branch sees one modality;
     early fusion sees all); ``missing_flags`` gives absent modalities a learned input block.
-    Returns :math:`h^{(K)}` for every node type.
+    Returns :math:`h^{(K)}` for every node type. The layers are PyG's ``HGTConv`` with
+    its relation transforms batched (:class:`~methods.layers.hgt_conv.BatchedRelationHGTConv`:
+    the same parameters and results, linear cost on CPU).
     """
 
     def __init__(
@@ -30,7 +32,7 @@ class HGTEncoder(nn.Module):
         super().__init__()
         self.input = EarlyFusionInput(mmhn, hidden, modalities, missing_flags=missing_flags)
         metadata = (mmhn.node_types, mmhn.edge_types)
-        self.convs = nn.ModuleList(HGTConv(hidden, hidden, metadata, heads=heads) for _ in range(layers))
+        self.convs = nn.ModuleList(BatchedRelationHGTConv(hidden, hidden, metadata, heads=heads) for _ in range(layers))
         self.dropout = nn.Dropout(dropout)
 
     def reset_parameters(self) -> None:
