@@ -71,7 +71,7 @@ def execute_run(
         split_checksum = mmhn.split(spec.split).checksum
         views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
         common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
-        with retained_heap():  # an epoch's large tensors reuse the last epoch's pages (see heap_retention)
+        with retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
             metrics, cost, diagnostics = _train_and_select(spec, views.train, cache_dir, on_epoch, test_mmhn=views.test)
     except StopRun:
         raise

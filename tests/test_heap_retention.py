@@ -18,7 +18,13 @@ from methods.method import METHODS
 MB = 2**20
 BLOCK_MB = 256
 
-needs_glibc = pytest.mark.skipif(not heap_retention_available(), reason="heap retention needs glibc (Linux)")
+
+
+@pytest.fixture
+def retention_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_SWITCH, "1")
+    if not heap_retention_available():
+        pytest.skip("heap retention needs glibc (Linux)")
 
 
 def _rss_mb() -> float:
@@ -32,7 +38,7 @@ def _touch_and_free_block() -> float:
     return _rss_mb()
 
 
-@needs_glibc
+@pytest.mark.usefixtures("retention_on")
 def test_a_freed_block_stays_resident_inside_and_is_returned_on_exit() -> None:
     before = _rss_mb()
     assert _touch_and_free_block() < before + BLOCK_MB / 4  # default glibc: a large free goes back at once
@@ -40,12 +46,12 @@ def test_a_freed_block_stays_resident_inside_and_is_returned_on_exit() -> None:
         assert active
         kept = _touch_and_free_block()
         assert kept > before + BLOCK_MB * 3 / 4  # the pages stay for the next epoch's tensors
-        again = _touch_and_free_block()
-        assert again < kept + BLOCK_MB / 4  # and are reused, not added to
+        # (reuse of the same pages is not asserted: a small allocation landing above the freed
+        # block can make the next large request extend the heap; that is the memory cost)
     assert _rss_mb() < before + BLOCK_MB / 4  # malloc_trim on exit: a grid's next run starts small
 
 
-@needs_glibc
+@pytest.mark.usefixtures("retention_on")
 def test_nested_use_restores_only_at_the_outermost_exit() -> None:
     before = _rss_mb()
     with retained_heap():
@@ -55,11 +61,19 @@ def test_nested_use_restores_only_at_the_outermost_exit() -> None:
     assert _rss_mb() < before + BLOCK_MB / 4
 
 
-def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_SWITCH, "0")
+@pytest.mark.parametrize("setting", [None, "0", "yes"])
+def test_off_unless_switched_on_with_1(monkeypatch: pytest.MonkeyPatch, setting: str | None) -> None:
+    """Opt-in: it costs memory (see heap_retention), so the default keeps glibc's behaviour."""
+    if setting is None:
+        monkeypatch.delenv(ENV_SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(ENV_SWITCH, setting)
     assert not heap_retention_available()
     with retained_heap() as active:
         assert not active
+    before = _rss_mb()
+    with retained_heap():
+        assert _touch_and_free_block() < before + BLOCK_MB / 4
 
 
 @pytest.mark.parametrize("method", ["early_fusion_hgt", "hgnn_ima", "magnn"])
