@@ -7,13 +7,13 @@ CPU each epoch pays the kernel for faulting in and zeroing all of them again. On
 2-core Intel VM (1 thread, 2026-12-02) ``benchmark/scripts/bench_cost.py`` measured MAGNN on
 synthetic at scale 16 at 25.15 s per epoch by default and 14.87 s with the heap kept
 (``early_fusion_hgt`` 5.41 and 4.20 s); under the profiler ``aten::index`` took 7.3 s of a
-25.7 s epoch by default and 2.4 s of 13.0 s with it, and MAGNN's time per edge at scale 16
-went from 1.43x to 1.04x of scale 1. Why the faults cost more per byte on larger tensors was
+25.7 s epoch by default and 2.4 s of 13.0 s with it, and in those profiling runs MAGNN's
+time per edge at scale 16 went from 1.43x to 1.04x of scale 1. Why the faults cost more per byte on larger tensors was
 not established (this is a VM, where a first touch may also reach the host).
 
 With ``MMHN_RETAIN_HEAP=1``, :func:`retained_heap` turns glibc's ``mmap`` use off and its
-trimming down for the duration (``mallopt``), then hands the free heap back with ``malloc_trim`` on exit, so a
-process that runs many runs returns to its size between them (and the sampled peak memory of
+trimming down for the duration (``mallopt``), then hands the free heap back with
+``malloc_trim`` on exit, so a process that runs many runs returns to its size between them (and the sampled peak memory of
 the next run still measures that run's own growth). It changes where memory comes from, not
 any number a run computes (``tests/test_heap_retention.py`` checks a run's record is the same
 bit for bit).
@@ -62,12 +62,14 @@ def heap_retention_available() -> bool:
 @contextmanager
 def retained_heap() -> Iterator[bool]:
     """With ``MMHN_RETAIN_HEAP=1``, serve allocations from a heap that keeps freed memory
-    for the duration; yields whether retention is in effect. Re-entrant: the outermost exit restores and trims."""
+    for the duration; yields whether retention is in effect. Re-entrant: the outermost
+    exit restores and trims."""
     global _depth
-    libc = _glibc() if heap_retention_available() else None
-    if libc is None:
+    if not heap_retention_available():
         yield False
         return
+    libc = _glibc()
+    assert libc is not None  # heap_retention_available checked it
     with _lock:
         if _depth == 0:
             libc.mallopt(M_MMAP_MAX, 0)

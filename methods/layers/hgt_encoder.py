@@ -22,7 +22,7 @@ class HGTEncoder(nn.Module):
     early fusion sees all); ``missing_flags`` gives absent modalities a learned input block.
     Returns :math:`h^{(K)}` for every node type. The layers are PyG's ``HGTConv`` with
     its relation transforms batched (:class:`~methods.layers.hgt_conv.BatchedRelationHGTConv`:
-    the same parameters and results, linear cost on CPU).
+    the same parameters and results, without PyG's per-type zero fills in backward).
     """
 
     def __init__(
