@@ -22,6 +22,7 @@ from benchmark.environment import DeviceError, resolve_device
 from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
 from benchmark.executor import Executor
 from benchmark.grid import DatasetCache, plan_grid, run_grid
+from benchmark.huge_pages import request_huge_pages
 from benchmark.manifest import InvocationLog, command_line
 from benchmark.missing_sweep import MissingSweep, add_sweep_arguments, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS, Protocol
@@ -193,6 +194,7 @@ def list_entries(data_root: Path | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    request_huge_pages()  # before any data is loaded: PyTorch reads it at its first large allocation
     try:
         args = build_parser().parse_args(argv)
         if args.list:

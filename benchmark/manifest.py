@@ -33,6 +33,8 @@ from typing import Any, Iterable, Iterator
 import psutil
 
 from benchmark.environment import code_version, host_name, installed_versions
+from benchmark.heap_retention import heap_retention_available
+from benchmark.huge_pages import huge_pages_requested, kernel_huge_page_mode
 from benchmark.record import RunRecord
 from benchmark.rows import dataset_label, latest_records, setting_of
 
@@ -59,6 +61,9 @@ def hardware() -> dict[str, Any]:
         "physical_cpus": psutil.cpu_count(logical=False),
         "memory_gib": round(memory / 2**30, 1),
         "torch_threads": torch.get_num_threads(),
+        # where large CPU tensors' memory comes from: changes seconds per epoch, never a result
+        "huge_pages": {"requested": huge_pages_requested(), "kernel": kernel_huge_page_mode()},
+        "heap_kept": heap_retention_available(),
         "gpus": [],
     }
     if torch.cuda.is_available():

@@ -134,6 +134,9 @@ def available_datasets(names: list[str], data_root: str | None) -> tuple[list[st
 
 
 def main() -> None:
+    from benchmark.huge_pages import request_huge_pages
+
+    request_huge_pages()  # the measurement processes inherit it: allocate as the harness does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="synthetic,imdb_mm")
     parser.add_argument("--methods", default="hgnn_ima", help="compared with early_fusion_hgt, e.g. hgnn_ima,hgnn_ima_late")
