@@ -3,6 +3,7 @@
     nice -n 10 python benchmark/scripts/bench_cost.py [--methods all] [--scales 1,4,16]
         [--datasets synthetic,imdb_mm] [--epochs 3] [--repeats 1] [--threads 1]
         [--memory-limit-gb 8] [--variant 'magnn[max_instances=50]'] [--json costs.json]
+        [--allocators plain,huge_pages,heap_kept]
 
 For ``synthetic`` at each ``--scales`` factor (the dataset option ``scale``: every node
 count, and so every edge count, grows by it) and for every other dataset in ``--datasets``
@@ -21,8 +22,16 @@ Printed per (dataset, scale, method):
   million graph edges relative to the same method at the smallest scale (1.0 = linear);
 * MAGNN's enumeration: instances per metapath before and after the cap, and seconds.
 
-Targets checked at the end: cost per edge at the largest scale within 1.5x of the smallest
-for every method, and MAGNN at most 5x ``early_fusion_hgt`` per epoch on every graph. A method
+Each measurement is made under each of ``--allocators``, interleaved: ``huge_pages`` (the
+harness's default: ``THP_MEM_ALLOC_ENABLE=1``, :mod:`benchmark.huge_pages`), ``plain``
+(glibc and PyTorch as installed: 4 KB pages, large blocks ``mmap``-ed and returned on free)
+and ``heap_kept`` (``MMHN_RETAIN_HEAP=1``, :mod:`benchmark.heap_retention`); the column
+``x plain alloc`` is the time against the same cell under ``plain``. The allocator changes
+where memory comes from, never a computed number.
+
+Targets checked at the end, per allocator: cost per edge at the largest scale within 1.5x
+of the smallest for every method, and MAGNN at most 5x ``early_fusion_hgt`` per epoch on
+every graph. A method
 that exceeds ``--memory-limit-gb`` (an address-space limit on its subprocess, so the
 machine is never pushed into swapping) is reported as such. Timings on a shared machine are
 noisy; only ratios measured within one run are meaningful.
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import statistics
@@ -49,6 +59,12 @@ sys.path.insert(0, str(REPO))
 BASELINE = "early_fusion_hgt"
 PER_EDGE_TARGET = 1.5
 MAGNN_TARGET = 5.0
+# What each --allocators choice sets in a measurement's environment (and nothing else).
+ALLOCATORS: dict[str, dict[str, str]] = {
+    "huge_pages": {"THP_MEM_ALLOC_ENABLE": "1", "MMHN_RETAIN_HEAP": "0"},
+    "plain": {"THP_MEM_ALLOC_ENABLE": "0", "MMHN_RETAIN_HEAP": "0"},
+    "heap_kept": {"THP_MEM_ALLOC_ENABLE": "0", "MMHN_RETAIN_HEAP": "1"},
+}
 
 
 @dataclass
@@ -58,6 +74,7 @@ class Measurement:
     dataset: str
     scale: float
     method: str  # the registry name, or "name[key=value,...]" for a --variant
+    allocator: str = "huge_pages"  # a key of ALLOCATORS
     status: str = "ok"  # ok | out of memory | failed
     error: str = ""
     edges: int = 0
@@ -164,17 +181,18 @@ def _limit_memory(gigabytes: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def run_subprocess(args: argparse.Namespace, dataset: str, scale: float, method: str) -> Measurement:
+def run_subprocess(args: argparse.Namespace, dataset: str, scale: float, method: str, allocator: str = "huge_pages") -> Measurement:
     command = [
         sys.executable, __file__, "--one", "--method", method, "--dataset", dataset, "--scale", str(scale),
         "--epochs", str(args.epochs), "--warmup", str(args.warmup), "--threads", str(args.threads), "--device", args.device,
         "--dataset-cache", args.dataset_cache,
     ] + (["--data-root", args.data_root] if args.data_root else [])
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
+    env = {**os.environ, **ALLOCATORS[allocator]}
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env,
                                preexec_fn=(lambda: _limit_memory(args.memory_limit_gb)) if args.memory_limit_gb else None)
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode == 0 and lines:
-        return Measurement(**json.loads(lines[-1]))
+        return Measurement(**{**json.loads(lines[-1]), "allocator": allocator})
     error = (completed.stderr.strip().splitlines() or ["no output"])[-1]
     out_of_memory = "memory" in error.lower() or completed.returncode in (-9, 137)
     status = "out of memory" if out_of_memory else "failed"
@@ -182,7 +200,7 @@ def run_subprocess(args: argparse.Namespace, dataset: str, scale: float, method:
         wanted = re.search(r"allocate (\d+) bytes", error)
         detail = f"one allocation of {int(wanted.group(1)) / 2**30:.1f} GB failed" if wanted else error[:200]
         error = f"over the {args.memory_limit_gb:g} GB limit ({detail})"
-    return Measurement(dataset=dataset, scale=scale, method=method, status=status, error=error)
+    return Measurement(dataset=dataset, scale=scale, method=method, allocator=allocator, status=status, error=error)
 
 
 def combine(repeats: list[Measurement]) -> Measurement:
@@ -204,20 +222,24 @@ def _ratio(a: float, b: float) -> str:
 
 
 def cost_rows(results: list[Measurement]) -> list[list[Any]]:
-    by_key = {(r.dataset, r.scale, r.method): r for r in results}
+    by_key = {(r.dataset, r.scale, r.method, r.allocator): r for r in results}
     rows = []
     for r in results:
-        base = by_key.get((r.dataset, r.scale, BASELINE))
-        first = by_key.get((r.dataset, min(s for d, s, m in by_key if d == r.dataset and m == r.method), r.method))
+        base = by_key.get((r.dataset, r.scale, BASELINE, r.allocator))
+        smallest = min(s for d, s, m, a in by_key if d == r.dataset and m == r.method and a == r.allocator)
+        first = by_key.get((r.dataset, smallest, r.method, r.allocator))
+        plain = by_key.get((r.dataset, r.scale, r.method, "plain"))
         if r.status != "ok":
-            rows.append([r.dataset, f"{r.scale:g}", r.method, r.status] + ["-"] * 7)
+            rows.append([r.dataset, f"{r.scale:g}", r.method, r.allocator, r.status] + ["-"] * 8)
             continue
+        ok_plain = plain is not None and plain.status == "ok"
         per_edge = r.seconds_per_epoch / r.edges * 1e6
         ok_first = first is not None and first.status == "ok"
         ok_base = base is not None and base.status == "ok"
         rows.append([
-            r.dataset, f"{r.scale:g}", r.method, f"{r.seconds_per_epoch:.3f}",
+            r.dataset, f"{r.scale:g}", r.method, r.allocator, f"{r.seconds_per_epoch:.3f}",
             _ratio(r.seconds_per_epoch, base.seconds_per_epoch) if ok_base else "-",
+            _ratio(r.seconds_per_epoch, plain.seconds_per_epoch) if ok_plain else "-",
             f"{per_edge:.2f}", _ratio(per_edge, first.seconds_per_epoch / first.edges * 1e6) if ok_first else "-",
             f"{r.peak_mb:.0f}", _ratio(r.peak_mb, base.peak_mb) if ok_base else "-",
             _ratio(r.peak_mb / r.edges, first.peak_mb / first.edges) if ok_first else "-", f"{r.build_seconds:.2f}",
@@ -225,18 +247,25 @@ def cost_rows(results: list[Measurement]) -> list[list[Any]]:
     return rows
 
 
-COST_HEADERS = ["dataset", "scale", "method", "s / epoch", "x EF-HGT", "s / epoch / M edges", "time per edge vs smallest scale",
+COST_HEADERS = ["dataset", "scale", "method", "allocator", "s / epoch", "x EF-HGT", "x plain alloc", "s / epoch / M edges", "time per edge vs smallest scale",
                 "peak MB", "mem x EF-HGT", "mem per edge vs smallest scale", "build s"]
-ENUM_HEADERS = ["dataset", "scale", "method", "metapath", "instances", "kept (cap)", "enumeration s"]
+ENUM_HEADERS = ["dataset", "scale", "method", "allocator", "metapath", "instances", "kept (cap)", "enumeration s"]
 
 
 def enumeration_rows(results: list[Measurement]) -> list[list[Any]]:
-    return [[r.dataset, f"{r.scale:g}", r.method, e["metapath"], f"{e['instances']:,}", f"{e['kept']:,} ({e['cap']})", f"{e['seconds']:.2f}"]
+    return [[r.dataset, f"{r.scale:g}", r.method, r.allocator, e["metapath"], f"{e['instances']:,}", f"{e['kept']:,} ({e['cap']})", f"{e['seconds']:.2f}"]
             for r in results for e in r.enumeration]
 
 
 def check_targets(results: list[Measurement]) -> list[str]:
-    """One line per target and graph: met, missed, or not measurable (and why)."""
+    """One line per target, graph and allocator: met, missed, or not measurable (and why)."""
+    lines = []
+    for allocator in sorted({r.allocator for r in results}, key=list(ALLOCATORS).index):
+        lines.extend(_targets_under(allocator, [r for r in results if r.allocator == allocator]))
+    return lines
+
+
+def _targets_under(allocator: str, results: list[Measurement]) -> list[str]:
     by_key = {(r.dataset, r.scale, r.method): r for r in results}
     lines = []
     synthetic_scales = sorted({r.scale for r in results if r.dataset == "synthetic"})
@@ -246,23 +275,25 @@ def check_targets(results: list[Measurement]) -> list[str]:
             a, b = by_key.get(("synthetic", low, method)), by_key.get(("synthetic", high, method))
             if a is None or b is None or a.status != "ok" or b.status != "ok":
                 why = next((f"{x.status} at scale {x.scale:g}" for x in (a, b) if x is not None and x.status != "ok"), "missing")
-                lines.append(f"[not measured] {method}: cost per edge at {high:g}x vs {low:g}x ({why})")
+                lines.append(f"[not measured] {method} ({allocator}): cost per edge at {high:g}x vs {low:g}x ({why})")
                 continue
             growth = (b.seconds_per_epoch / b.edges) / (a.seconds_per_epoch / a.edges)
             memory = (b.peak_mb / b.edges) / (a.peak_mb / a.edges) if a.peak_mb > 0 else float("nan")
             verdict = "met" if growth <= PER_EDGE_TARGET else "MISSED"
-            lines.append(f"[{verdict}] {method}: cost per edge at {high:g}x is {growth:.2f}x that at {low:g}x (target <= {PER_EDGE_TARGET}); "
-                         f"peak memory per edge {memory:.2f}x")
+            lines.append(f"[{verdict}] {method} ({allocator}): cost per edge at {high:g}x is {growth:.2f}x that at {low:g}x "
+                         f"(target <= {PER_EDGE_TARGET}); peak memory per edge {memory:.2f}x")
     for r in results:
         if parse_variant(r.method)[0] != "magnn":
             continue
         base = by_key.get((r.dataset, r.scale, BASELINE))
         if r.status != "ok" or base is None or base.status != "ok":
-            lines.append(f"[not measured] {r.method} vs {BASELINE} on {r.dataset} x{r.scale:g} ({r.status if r.status != 'ok' else 'no baseline'})")
+            lines.append(f"[not measured] {r.method} ({allocator}) vs {BASELINE} on {r.dataset} x{r.scale:g} "
+                         f"({r.status if r.status != 'ok' else 'no baseline'})")
             continue
         ratio = r.seconds_per_epoch / base.seconds_per_epoch
         verdict = "met" if ratio <= MAGNN_TARGET else "MISSED"
-        lines.append(f"[{verdict}] {r.method} on {r.dataset} x{r.scale:g}: {ratio:.2f}x {BASELINE} per epoch (target <= {MAGNN_TARGET:g})")
+        lines.append(f"[{verdict}] {r.method} ({allocator}) on {r.dataset} x{r.scale:g}: {ratio:.2f}x {BASELINE} per epoch "
+                     f"(target <= {MAGNN_TARGET:g})")
     return lines
 
 
@@ -283,6 +314,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", default=None, help="raw real data (default: $MMHN_DATA_ROOT)")
     parser.add_argument("--dataset-cache", default=str(Path(tempfile.gettempdir()) / "mmhn-bench-cost"), help="processed real datasets")
     parser.add_argument("--json", default=None, help="also write every measurement to this JSON file")
+    parser.add_argument("--allocators", default="huge_pages",
+                        help=f"comma-separated; each measurement is made under each, interleaved: {', '.join(ALLOCATORS)} "
+                             "(default: huge_pages, as the harness runs; see the module docstring)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
@@ -295,8 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print(json.dumps(asdict(measure_one(args))))
         return 0
-    import os
-
     from tabulate import tabulate
     from tqdm import tqdm
 
@@ -320,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench_cost.py: error: --variant {variant!r}: {error}", file=sys.stderr)
             return 2
         methods.append(variant)
+    allocators = [a.strip() for a in args.allocators.split(",") if a.strip()]
+    unknown = [a for a in allocators if a not in ALLOCATORS]
+    if unknown or not allocators:
+        print(f"bench_cost.py: error: unknown allocator {unknown[0] if unknown else args.allocators!r}; "
+              f"valid: {', '.join(ALLOCATORS)}", file=sys.stderr)
+        return 2
     scales = [float(s) for s in args.scales.split(",")]
     plan: list[tuple[str, float]] = []
     for dataset in [d.strip() for d in args.datasets.split(",") if d.strip()]:
@@ -331,21 +369,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped dataset {dataset!r}: {availability.detail}")
             continue
         plan.extend((dataset, s) for s in (scales if dataset == "synthetic" else [1.0]))
-    measured: dict[tuple[str, float, str], list[Measurement]] = {}
-    work = [(d, s, m) for _ in range(args.repeats) for d, s in plan for m in methods]
+    measured: dict[tuple[str, float, str, str], list[Measurement]] = {}
+    work = [(d, s, m, a) for _ in range(args.repeats) for d, s in plan for m in methods for a in allocators]
     bar = tqdm(work, desc="measurements", unit="run", dynamic_ncols=True)
-    for dataset, scale, method in bar:
-        if any(m.status != "ok" for m in measured.get((dataset, scale, method), [])):
+    for dataset, scale, method, allocator in bar:
+        if any(m.status != "ok" for m in measured.get((dataset, scale, method, allocator), [])):
             continue  # out of memory once is out of memory again
-        bar.set_postfix_str(f"{method} on {dataset} x{scale:g}", refresh=True)
-        measurement = run_subprocess(args, dataset, scale, method)
-        measured.setdefault((dataset, scale, method), []).append(measurement)
+        bar.set_postfix_str(f"{method} on {dataset} x{scale:g} ({allocator})", refresh=True)
+        measurement = run_subprocess(args, dataset, scale, method, allocator)
+        measured.setdefault((dataset, scale, method, allocator), []).append(measurement)
         if measurement.status != "ok":
-            bar.write(f"{method} on {dataset} x{scale:g}: {measurement.status}: {measurement.error}")
+            bar.write(f"{method} on {dataset} x{scale:g} ({allocator}): {measurement.status}: {measurement.error}")
     results = [combine(repeats) for repeats in measured.values()]
     print(f"\nCost per training epoch (forward + backward + AdamW step): median of {args.epochs} timed epochs after {args.warmup} warm-up, "
-          f"median over {args.repeats} interleaved process(es), {args.threads} thread(s), device {args.device}; "
-          f"ratios to {BASELINE} on the same graph.\n")
+          f"median over {args.repeats} interleaved process(es), {args.threads} thread(s), device {args.device}, "
+          f"allocator(s) {', '.join(allocators)}; ratios to {BASELINE} on the same graph and allocator.\n")
     print(tabulate(cost_rows(results), headers=COST_HEADERS, tablefmt="github", disable_numparse=True))
     enumeration = enumeration_rows(results)
     if enumeration:
