@@ -37,6 +37,12 @@ def request_huge_pages() -> bool:
     return os.environ[ENV_SWITCH] == "1"
 
 
+def allocator_env() -> dict[str, str]:
+    """The driver's choice, for workers that do not inherit its environment (Ray's): empty
+    when it made none."""
+    return {ENV_SWITCH: os.environ[ENV_SWITCH]} if ENV_SWITCH in os.environ else {}
+
+
 def huge_pages_requested() -> bool:
     """Whether PyTorch's allocator in processes started now is asked for huge pages."""
     return os.environ.get(ENV_SWITCH, "0") == "1"

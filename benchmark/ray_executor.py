@@ -27,6 +27,7 @@ from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, available_cpus, threa
 from benchmark.environment import REPO_ROOT, code_version
 from benchmark.executor import DEFAULT_MAX_RETRIES, failed_record, import_modules, run_spec
 from benchmark.grid import DatasetCache
+from benchmark.huge_pages import allocator_env
 from benchmark.record import RunRecord
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
@@ -67,7 +68,7 @@ class RayExecutor:
         runtime_env = {
             "working_dir": str(REPO_ROOT),
             "excludes": _NOT_SHIPPED,
-            "env_vars": {**thread_env(self.threads_per_run), "MMHN_CODE_VERSION": code_version()},
+            "env_vars": {**thread_env(self.threads_per_run), **allocator_env(), "MMHN_CODE_VERSION": code_version()},
         }
         options: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False, "configure_logging": False}
         if self.address == LOCAL:

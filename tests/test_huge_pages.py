@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.huge_pages import ENV_SWITCH, kernel_huge_page_mode, request_huge_pages
+from benchmark.huge_pages import ENV_SWITCH, allocator_env, kernel_huge_page_mode, request_huge_pages
 
 REPO = Path(__file__).resolve().parents[1]
 # allocate 200 MB in a fresh process, then report how much of it the kernel holds in huge pages
@@ -51,6 +51,15 @@ def test_requested_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv(ENV_SWITCH, "0")  # the documented opt-out
     assert request_huge_pages() is False
     assert os.environ[ENV_SWITCH] == "0"
+
+
+@pytest.mark.usefixtures("unset_switch")
+def test_workers_that_do_not_inherit_the_environment_get_the_drivers_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert allocator_env() == {}  # no choice made: PyTorch's own default on the worker
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    assert allocator_env() == {ENV_SWITCH: "0"}
+    request_huge_pages()  # the user's 0 stays
+    assert allocator_env() == {ENV_SWITCH: "0"}
 
 
 @pytest.mark.usefixtures("unset_switch")
