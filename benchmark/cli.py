@@ -30,6 +30,7 @@ from benchmark.record_store import RecordStore
 from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
 from benchmark.robustness_report import console_table
 from benchmark.spec import RunSpec
+from benchmark.termination import sigterm_as_interrupt
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
 from datasets.adapter import DATASETS, DataContext
@@ -224,9 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, TuningInputError, TunedConfigError) as error:
         print(f"run_all.py: error: {error}", file=sys.stderr)
         return 2
-    if args.tune is not None:
-        return run_tuning(tuning)
-    return run(grid, specs, command_line(None if argv is None else list(argv)))
+    with sigterm_as_interrupt():
+        if args.tune is not None:
+            return run_tuning(tuning)
+        try:
+            return run(grid, specs, command_line(None if argv is None else list(argv)))
+        except KeyboardInterrupt as stop:
+            # the manifest already says interrupted; every finished run is in the record store
+            print(f"\ninterrupted ({str(stop) or 'Ctrl-C'}): finished runs are kept in {grid.out / RECORDS_FILE}; "
+                  "the same command resumes the rest", file=sys.stderr)
+            return 130
 
 
 def download(args: argparse.Namespace) -> int:

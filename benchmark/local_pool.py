@@ -144,7 +144,10 @@ class _Worker:
 
 
 def _worker_main(connection: Connection, threads: int, context: DataContext, preload: tuple[str, ...]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    # The parent decides when workers stop: Ctrl-C and a scheduler's SIGTERM reach the whole
+    # process group, and a worker dying of them would be recorded as a failed run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     import_modules(preload)
     datasets = DatasetCache(context)

@@ -1,0 +1,64 @@
+"""SIGTERM (``kill``, ``scancel``, a scheduler's time limit) stops a grid as Ctrl-C does:
+workers stopped, the invocation marked interrupted, no run recorded as failed for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from benchmark.termination import Terminated, sigterm_as_interrupt
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_sigterm_raises_an_interrupt_inside_the_block_only() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt) as caught, sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler runs at the next bytecode; never reached
+    assert isinstance(caught.value, Terminated) and "SIGTERM" in str(caught.value)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_a_grid_terminated_like_a_scheduler_does_stops_cleanly(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {**os.environ, "MMHN_DATA_ROOT": "", "PYTHONUNBUFFERED": "1"}
+    # its own session: SIGTERM goes to every process of the group, as Slurm sends it
+    grid = subprocess.Popen(
+        [sys.executable, "run_all.py", "--methods", "early_fusion_hgt", "--datasets", "synthetic", "--seeds", "6",
+         "--jobs", "2", "--no-progress", "--out", str(out)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        parent = psutil.Process(grid.pid)
+        _wait_for(lambda: len(parent.children(recursive=True)) >= 3, 120, "the forkserver and two workers")
+        family = parent.children(recursive=True)
+        os.killpg(grid.pid, signal.SIGTERM)
+        _, stderr = grid.communicate(timeout=60)
+    finally:
+        if grid.poll() is None:
+            os.killpg(grid.pid, signal.SIGKILL)
+    assert grid.returncode == 130, stderr
+    assert "interrupted (received SIGTERM)" in stderr and "the same command resumes" in stderr
+    _, alive = psutil.wait_procs(family, timeout=10)
+    assert alive == []
+    (entry,) = json.loads((out / "manifest.json").read_text())["invocations"]
+    assert entry["status"] == "interrupted"
+    records = out / "records.jsonl"
+    statuses = [json.loads(line)["status"] for line in records.read_text().splitlines()] if records.exists() else []
+    assert "failed" not in statuses  # the workers ignored the signal; the parent stopped them
