@@ -60,9 +60,15 @@ def installed_versions(packages: tuple[str, ...]) -> dict[str, str]:
     return versions
 
 
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """The git commit of the suite, with ``+dirty`` when the working tree has changes.
+# Tracked files that are outputs, not code: a grid rewrites results/manifest.json as it
+# starts, which must not mark its own runs' code as modified.
+NOT_CODE = ("results",)
+
+
+@functools.lru_cache(maxsize=4)
+def code_version(repo: Path = REPO_ROOT) -> str:
+    """The git commit of the suite, with ``+dirty`` when tracked files other than the
+    committed results (:data:`NOT_CODE`) have changes.
 
     ``MMHN_CODE_VERSION`` overrides it where the code is a copy without git history (the
     Ray executor ships the driver's checkout to the workers and sets it to the driver's).
@@ -70,10 +76,11 @@ def code_version() -> str:
     if os.environ.get("MMHN_CODE_VERSION"):
         return os.environ["MMHN_CODE_VERSION"]
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
         if commit.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        excluded = [f":(exclude){path}" for path in NOT_CODE]
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded], cwd=repo, capture_output=True, text=True, timeout=10)
         return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
