@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Iterable
 
 from benchmark.comparison import SectionAnalysis
 from benchmark.cross_dataset import CrossDatasetRanking, autorank_result
@@ -32,6 +33,17 @@ def pareto_figure_names(keys: list[SectionKey]) -> dict[SectionKey, str]:
             slug = "_".join([slug, _slug(key.split), _slug(key.protocol), _slug(key.device)])
         names[key] = f"pareto_{slug}.png"
     return names
+
+
+def remove_stale_pareto_figures(out: Path, current: Iterable[str]) -> list[Path]:
+    """Delete the ``pareto_*.png`` in ``out`` that the report no longer makes (a dataset that
+    gained a second section is renamed, so its old figure would linger beside the new ones
+    and be listed by the README); returns what was deleted."""
+    keep = set(current)
+    stale = [path for path in sorted(out.glob("pareto_*.png")) if path.name not in keep]
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def _pyplot():  # noqa: ANN202

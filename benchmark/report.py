@@ -16,7 +16,7 @@ from tabulate import tabulate
 from benchmark.ablation import DEFAULT_ABLATION_PREFIX, AblationRow, ablation_rows
 from benchmark.comparison import ALPHA, SectionAnalysis, analyse_section
 from benchmark.cross_dataset import MIN_DATASETS_FOR_CD, CrossDatasetRanking, headline_protocol, rank_across
-from benchmark.figures import CD_DIAGRAM_FILE, pareto_figure_names, plot_cd_diagram, plot_pareto
+from benchmark.figures import CD_DIAGRAM_FILE, pareto_figure_names, plot_cd_diagram, plot_pareto, remove_stale_pareto_figures
 from benchmark.manifest import refresh_records_summary
 from benchmark.record import RunRecord
 from benchmark.robustness_report import robustness_section, write_robustness_outputs
@@ -384,6 +384,7 @@ def write_report(records: Iterable[RunRecord], out: Path, leaderboard_file: str 
     report = build_report(records)
     for analysis in report.analyses:
         plot_pareto(analysis, out / report.figure_names[analysis.key])
+    remove_stale_pareto_figures(out, report.figure_names.values())
     if report.ranking is not None and report.ranking.friedman is not None:
         plot_cd_diagram(report.ranking, out / CD_DIAGRAM_FILE)
     write_robustness_outputs(records, out)

@@ -54,6 +54,17 @@ def test_report_rebuilds_the_leaderboard_byte_for_byte_from_disk(tmp_path: Path)
     assert (tmp_path / "leaderboard.md").read_text() == rendered  # and again
 
 
+def test_report_removes_accuracy_cost_figures_it_no_longer_makes(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records.jsonl")
+    for record in fixture_records():
+        store.append(record)
+    (tmp_path / "pareto_a_dataset_since_split.png").write_bytes(b"old figure")
+    (tmp_path / "my_own_plot.png").write_bytes(b"not the report's")
+    assert main(["--report", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "pareto_a_dataset_since_split.png").exists()
+    assert (tmp_path / "my_own_plot.png").exists() and (tmp_path / "pareto_synthetic.png").exists()
+
+
 def test_the_committed_leaderboard_is_what_report_makes_of_the_committed_records(tmp_path: Path) -> None:
     records, leaderboard = REPO_ROOT / "results" / "records.jsonl", REPO_ROOT / "results" / "leaderboard.md"
     if not records.exists():
