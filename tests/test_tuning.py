@@ -156,7 +156,9 @@ def test_a_timeout_starts_no_trial_after_it(tiny_mmhn: MMHN, tmp_path: Path) -> 
     tally = run_worker(job, storage, TrialObjective(job.settings, "cpu", tiny_mmhn, tmp_path))
     trials = optuna.load_study(study_name="timed", storage=storage).trials
     assert tally.finished == len(trials) >= 1
-    assert all(t.datetime_start.timestamp() < start + 2.0 for t in trials)  # type: ignore[union-attr]
+    # Optuna checks the timeout just before it creates a trial, whose start is stamped a moment
+    # later (storage writes on a loaded machine): allow that moment, not another trial's worth
+    assert all(t.datetime_start.timestamp() < start + 2.0 + 0.5 for t in trials)  # type: ignore[union-attr]
 
 
 def test_gpus_get_one_worker_each_or_round_robin(monkeypatch: pytest.MonkeyPatch) -> None:
