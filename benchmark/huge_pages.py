@@ -7,7 +7,7 @@ threshold with a fresh ``mmap``, so every epoch the kernel faults in and zeroes 
 1.51x of scale 1 (bench_cost, 2026-12-02), the per-edge elementwise kernels running at a third
 of the machine's memory bandwidth. PyTorch's CPU allocator can align blocks of 2 MB or more to
 2 MB and ``madvise`` them to huge pages (``THP_MEM_ALLOC_ENABLE=1``, read in
-``c10/core/alloc_cpu.cpp``); a fault then maps 2 MB, 512 times fewer faults.
+``c10/core/alloc_cpu.cpp``); a fault then maps 2 MB instead of 4 KB.
 
 Unlike :mod:`benchmark.heap_retention` this keeps glibc's ``mmap``/``munmap`` behaviour, so
 freed tensors still go back to the kernel and peak memory stays that of the live tensors
@@ -57,12 +57,6 @@ def kernel_huge_page_mode(setting: Path = KERNEL_SETTING) -> str:
         return "unavailable"
     start, end = text.find("["), text.find("]")
     return text[start + 1:end] if 0 <= start < end else "unavailable"
-
-
-def huge_pages_in_effect() -> bool:
-    """Whether large CPU tensors of processes started now get huge pages: requested, and
-    allowed by the kernel."""
-    return huge_pages_requested() and kernel_huge_page_mode() in ("madvise", "always")
 
 
 def resident_huge_page_kb() -> int:

@@ -56,14 +56,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from benchmark.heap_retention import ENV_SWITCH as RETAIN_HEAP  # noqa: E402 - after the path insert
+from benchmark.huge_pages import ENV_SWITCH as HUGE_PAGES  # noqa: E402
+
 BASELINE = "early_fusion_hgt"
 PER_EDGE_TARGET = 1.5
 MAGNN_TARGET = 5.0
 # What each --allocators choice sets in a measurement's environment (and nothing else).
 ALLOCATORS: dict[str, dict[str, str]] = {
-    "huge_pages": {"THP_MEM_ALLOC_ENABLE": "1", "MMHN_RETAIN_HEAP": "0"},
-    "plain": {"THP_MEM_ALLOC_ENABLE": "0", "MMHN_RETAIN_HEAP": "0"},
-    "heap_kept": {"THP_MEM_ALLOC_ENABLE": "0", "MMHN_RETAIN_HEAP": "1"},
+    "huge_pages": {HUGE_PAGES: "1", RETAIN_HEAP: "0"},
+    "plain": {HUGE_PAGES: "0", RETAIN_HEAP: "0"},
+    "heap_kept": {HUGE_PAGES: "0", RETAIN_HEAP: "1"},
 }
 
 
