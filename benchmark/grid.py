@@ -25,15 +25,20 @@ def plan_grid(
     methods: list[str], datasets: list[str], protocol: Protocol, seeds: int, device: str,
     dataset_options: dict[str, dict[str, Any]] | None = None,
 ) -> list[RunSpec]:
-    """Every (dataset, method, seed) with the method's defaults, in a stable order."""
+    """Every (dataset, method, seed) with the method's defaults, in a stable order.
+
+    Seed-major within a dataset (every method's seed 0, then every method's seed 1, ...): a
+    grid interrupted part-way leaves all methods with the same seeds, which the paired tests
+    of the leaderboard compare.
+    """
     specs = []
     for dataset in datasets:
         adapter = get_adapter(dataset)
         split = adapter.default_split
         options = adapter.normalized_options((dataset_options or {}).get(dataset, {}))
-        for method in methods:
-            hparams = METHODS.get(method).resolved_config()
-            for seed in range(seeds):
+        resolved = {method: METHODS.get(method).resolved_config() for method in methods}
+        for seed in range(seeds):
+            for method, hparams in resolved.items():
                 specs.append(
                     RunSpec(method=method, dataset=dataset, split=split, seed=seed, hparams=hparams,
                             max_epochs=protocol.max_epochs, patience=protocol.patience, device=device,
