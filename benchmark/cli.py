@@ -172,7 +172,8 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
         raise UsageError(str(error)) from None
     out = _out_dir(args.out)
     options = _dataset_options(args.dataset_option, datasets)
-    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=snapshot_dir)
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=snapshot_dir,
+                          progress=not args.no_progress)
     try:
         missing = sweep_from_args(args)
     except ValueError as error:
@@ -253,7 +254,7 @@ def export_snapshots(args: argparse.Namespace) -> int:
     data_root = Path(args.data_root) if args.data_root else None
     datasets, _ = _datasets(args.datasets, data_root)
     options = _dataset_options(args.dataset_option, datasets)
-    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir))
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), progress=not args.no_progress)
     for name in datasets:
         normalized = get_adapter(name).normalized_options(options.get(name, {}))
         path = write_snapshot(load_dataset(name, context, normalized), name, normalized, Path(args.export_snapshots))

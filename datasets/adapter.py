@@ -33,6 +33,7 @@ class DataContext:
     data_root: Path | None
     cache_dir: Path
     snapshot_dir: Path | None = None  # processed graphs read instead of the raw data (datasets/snapshot.py)
+    progress: bool = True  # progress bars while encoding features (off under --no-progress, in logs)
 
 
 @dataclass(frozen=True)

@@ -178,9 +178,9 @@ class ImdbMM(RawFilesAdapter):
         if options.text_features == "bow":
             movie_text = torch.from_numpy(keyword_bag_of_words(imdb.plot_keywords))
         else:
-            movie_text = torch.from_numpy(text_features(imdb.texts, context.cache_dir, "imdb_mm movie text (MiniLM)"))
+            movie_text = torch.from_numpy(text_features(imdb.texts, context.cache_dir, "imdb_mm movie text (MiniLM)", context.progress))
         posters = join_posters(context.data_root, imdb.imdb_ids)
-        image = poster_features(posters.paths, context.cache_dir, "imdb_mm posters (EfficientNet-Lite0)")
+        image = poster_features(posters.paths, context.cache_dir, "imdb_mm posters (EfficientNet-Lite0)", context.progress)
         movie_image, movie_has_image = torch.from_numpy(image.x), torch.from_numpy(image.present)
         set_modality(graph, "movie", "text", movie_text)
         set_modality(graph, "movie", "image", movie_image, movie_has_image)

@@ -160,10 +160,10 @@ class MovieLensMM(RawFilesAdapter):
         add_relation(graph, "user", "rates", "rated_by", "movie", ml.user_movie, rating=ml.ratings)
         add_relation(graph, "movie", "has_tag", "tag_of", "tag", ml.movie_tag)
 
-        movie_text = torch.from_numpy(text_features(ml.texts, context.cache_dir, "movielens_mm movie text (MiniLM)"))
-        tag_text = text_features(ml.tags, context.cache_dir, "movielens_mm tag text (MiniLM)")
+        movie_text = torch.from_numpy(text_features(ml.texts, context.cache_dir, "movielens_mm movie text (MiniLM)", context.progress))
+        tag_text = text_features(ml.tags, context.cache_dir, "movielens_mm tag text (MiniLM)", context.progress)
         posters = join_posters(context.data_root, ml.imdb_ids)
-        image = poster_features(posters.paths, context.cache_dir, "movielens_mm posters (EfficientNet-Lite0)")
+        image = poster_features(posters.paths, context.cache_dir, "movielens_mm posters (EfficientNet-Lite0)", context.progress)
         movie_image, movie_has_image = torch.from_numpy(image.x), torch.from_numpy(image.present)
         set_modality(graph, "movie", "text", movie_text)
         set_modality(graph, "movie", "image", movie_image, movie_has_image)

@@ -135,3 +135,13 @@ def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) ->
     assert [i["status"] for i in manifest["invocations"]] == ["interrupted", "completed"]
     assert manifest["interrupted_and_resumed"] is True
     assert manifest["invocations"][0]["runs_recorded"] == len(before)
+
+
+@pytest.mark.parametrize(("flag", "bars"), [([], True), (["--no-progress"], False)])
+def test_no_progress_also_silences_the_feature_encoders(flag: list[str], bars: bool) -> None:
+    # The encoders read DataContext.progress: a logged grid that encodes posters first
+    # should not fill its log with bars.
+    from benchmark.cli import build_parser, parse_grid_args
+
+    grid = parse_grid_args(build_parser().parse_args(["--datasets", "synthetic", "--jobs", "1", *flag]))
+    assert grid.context.progress is bars and grid.progress is bars
