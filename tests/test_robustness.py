@@ -12,7 +12,7 @@ from scipy import stats
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.report import render_leaderboard
 from benchmark.robustness import curve_points, curve_runs, robustness_rows, t_interval, write_curve_csv
-from benchmark.robustness_plot import figure_name, plot_curves
+from benchmark.robustness_plot import figure_name, plot_curves, y_limits
 from benchmark.spec import RunSpec
 from datasets.missing import MissingSetting
 
@@ -121,3 +121,9 @@ def test_a_plot_is_written_per_curve(tmp_path: Path) -> None:
     assert sorted(p.name for p in paths) == ["robustness_synthetic_image_train_test.png", "robustness_synthetic_text_test_only.png"]
     assert all(p.stat().st_size > 10_000 and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert figure_name(curve_runs(grid)[0].key) == "robustness_synthetic_image_train_test.png"
+
+
+def test_the_y_axis_follows_the_means_within_zero_to_hundred() -> None:
+    # A 2-seed t-band spans hundreds of points; the axis follows the curves and Macro-F1's bounds.
+    assert y_limits([58.2, 68.4, 25.1]) == pytest.approx((20.1, 73.4))
+    assert y_limits([2.0, 97.0]) == (0.0, 100.0)
