@@ -62,6 +62,25 @@ class DatasetCache:
         return self._loaded[key]
 
 
+def warm_feature_caches(specs: Sequence[RunSpec], context: DataContext) -> None:
+    """Load each distinct (dataset, options) of ``specs`` once here, so its features are on disk.
+
+    Before N worker processes start: otherwise each of them, finding the cache cold, encodes
+    the same posters and texts at the same time (N-fold the work on a fresh machine). A
+    dataset that fails to load is left to the runs, which record the error.
+    """
+    seen = set()
+    for spec in specs:
+        key = json.dumps([spec.dataset, spec.dataset_options], sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            load_dataset(spec.dataset, context, spec.dataset_options)
+        except Exception:  # noqa: BLE001 - each run reports it
+            pass
+
+
 @dataclass
 class GridOutcome:
     records: list[RunRecord] = field(default_factory=list)  # runs executed now

@@ -30,7 +30,7 @@ from typing import Generator, Sequence
 
 from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, environment, thread_env, torch_threads
 from benchmark.executor import DEFAULT_MAX_RETRIES, failed_record, import_modules, run_spec
-from benchmark.grid import DatasetCache
+from benchmark.grid import DatasetCache, warm_feature_caches
 from benchmark.record import RunRecord
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
@@ -53,6 +53,8 @@ class LocalPoolExecutor:
         queue = deque(specs)
         deaths: Counter[str] = Counter()
         workers: list[_Worker] = []
+        if min(self.jobs, len(queue)) > 1:
+            warm_feature_caches(specs, context)
         try:
             workers = [self._start_worker(context) for _ in range(min(self.jobs, len(queue)))]
             while queue or any(w.spec is not None for w in workers):

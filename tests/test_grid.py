@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from benchmark.grid import plan_grid, run_grid
+from benchmark.grid import plan_grid, run_grid, warm_feature_caches
 from benchmark.protocol import Protocol
 from benchmark.record_store import RecordStore
 from datasets.adapter import DataContext
@@ -35,3 +36,19 @@ def test_plan_is_every_dataset_method_seed_with_resolved_defaults_seed_major() -
                                                    ("early_fusion_hgt", 1), ("mlp", 2), ("early_fusion_hgt", 2)]
     assert specs[0].hparams["hidden"] == 128 and specs[1].hparams["heads"] == 8
     assert len({s.spec_id for s in specs}) == 6
+
+
+def test_warming_loads_each_distinct_dataset_once_and_leaves_failures_to_the_runs(monkeypatch, tmp_path) -> None:
+    calls = []
+
+    def load(name, context, options):
+        calls.append((name, options))
+        if name == "broken":
+            raise OSError("unreadable")
+
+    monkeypatch.setattr("benchmark.grid.load_dataset", load)
+    small = plan_grid(["mlp", "early_fusion_hgt"], ["synthetic"], TINY, seeds=2, device="cpu", dataset_options={"synthetic": {"scale": 0.1}})
+    default = plan_grid(["mlp"], ["synthetic"], TINY, seeds=2, device="cpu")
+    broken = [dataclasses.replace(small[0], dataset="broken", dataset_options={})]
+    warm_feature_caches(small + default + broken + small, DataContext(None, tmp_path))
+    assert calls == [("synthetic", {"scale": 0.1}), ("synthetic", {}), ("broken", {})]
