@@ -130,7 +130,8 @@ def _out_dir(value: str) -> Path:
     return out
 
 
-def _option_value(text: str) -> Any:
+def option_value(text: str) -> Any:
+    """A command-line value: JSON when it parses (numbers, booleans, lists), else the bare word."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -146,7 +147,7 @@ def _dataset_options(values: list[str], datasets: list[str]) -> dict[str, dict[s
             raise UsageError(f"--dataset-option {value!r} is malformed; expected DATASET:KEY=VALUE, e.g. synthetic:scale=4")
         if dataset not in datasets:
             raise UsageError(f"--dataset-option {value!r} names dataset {dataset!r}, which is not in this run; datasets: {', '.join(datasets)}")
-        options.setdefault(dataset, {})[key] = _option_value(raw)
+        options.setdefault(dataset, {})[key] = option_value(raw)
     for dataset, overrides in options.items():
         try:
             get_adapter(dataset).options(overrides)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Generator, Sequence
@@ -17,6 +16,7 @@ from benchmark.record_store import RecordStore
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
 from datasets.loading import get_adapter, load_dataset
+from datasets.missing import dataset_key
 from datasets.mmhn import MMHN
 from methods.method import METHODS
 
@@ -55,7 +55,7 @@ class DatasetCache:
         self._loaded: dict[str, tuple[MMHN, str]] = {}
 
     def get(self, name: str, options: dict) -> tuple[MMHN, str]:
-        key = json.dumps([name, options], sort_keys=True)
+        key = dataset_key(name, options)
         if key not in self._loaded:
             mmhn = load_dataset(name, self.context, options)
             self._loaded[key] = (mmhn, mmhn.fingerprint())
@@ -71,7 +71,7 @@ def warm_feature_caches(specs: Sequence[RunSpec], context: DataContext) -> None:
     """
     seen = set()
     for spec in specs:
-        key = json.dumps([spec.dataset, spec.dataset_options], sort_keys=True)
+        key = dataset_key(spec.dataset, spec.dataset_options)
         if key in seen:
             continue
         seen.add(key)

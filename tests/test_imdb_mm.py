@@ -93,14 +93,18 @@ def test_poster_coverage_is_82_percent_and_differs_by_class(data_root: Path, imd
     assert [int(has[imdb.labels == c].sum()) for c in range(3)] == [807, 1459, 1255]
 
 
-def _stand_in_features(monkeypatch: pytest.MonkeyPatch) -> None:
+def _stand_in_features(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Cheap stand-ins for the encoders: a text's vector is its length in every dimension,
-    a poster's vector is its file size; posters of movies with an odd IMDb id "fail"."""
+    a poster's vector is its file size; posters of movies with an odd IMDb id "fail".
+    Returns the list of the ``progress`` arguments the encoders are called with."""
+    progress_args: list[bool] = []
 
     def fake_text(texts, cache_dir, description="", progress=True):
+        progress_args.append(progress)
         return np.array([[float(len(t))] * 4 for t in texts], dtype=np.float32)
 
     def fake_posters(paths, cache_dir, description="", progress=True):
+        progress_args.append(progress)
         ok = np.array([p is not None and int(p.stem) % 2 == 0 for p in paths])
         x = np.array([[float(p.stat().st_size)] * 3 if good else [0.0] * 3 for p, good in zip(paths, ok)], dtype=np.float32)
         failed = [str(p) for p, good in zip(paths, ok) if p is not None and not good]
@@ -108,6 +112,14 @@ def _stand_in_features(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(imdb_mm, "text_features", fake_text)
     monkeypatch.setattr(imdb_mm, "poster_features", fake_posters)
+    return progress_args
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_encoders_show_bars_as_the_context_says(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, progress: bool) -> None:
+    progress_args = _stand_in_features(monkeypatch)
+    load_dataset("imdb_mm", DataContext(data_root, tmp_path, progress=progress))
+    assert progress_args == [progress, progress]  # movie texts, posters
 
 
 def test_assembled_graph_follows_the_documented_rules(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imdb: ImdbGraph) -> None:

@@ -63,17 +63,22 @@ def test_poster_coverage_is_68_percent(data_root: Path, ml: MovieLensGraph) -> N
 
 def test_assembled_graph_derives_user_features_from_rated_movies(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  ml: MovieLensGraph) -> None:
+    progress_args = []
+
     def fake_text(texts, cache_dir, description="", progress=True):
+        progress_args.append(progress)
         return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
 
     def fake_posters(paths, cache_dir, description="", progress=True):
+        progress_args.append(progress)
         ok = np.array([p is not None for p in paths])
         return PosterFeatures(x=np.where(ok[:, None], 1.0, 0.0).astype(np.float32) * np.arange(1, len(paths) + 1)[:, None],
                               present=ok, undecodable=[])
 
     monkeypatch.setattr(movielens_mm, "text_features", fake_text)
     monkeypatch.setattr(movielens_mm, "poster_features", fake_posters)
-    mmhn = load_dataset("movielens_mm", DataContext(data_root, tmp_path))  # validated
+    mmhn = load_dataset("movielens_mm", DataContext(data_root, tmp_path, progress=False))  # validated
+    assert progress_args == [False, False, False]  # movie texts, tags, posters: no bars, as the context says
     assert {t: mmhn.num_nodes(t) for t in mmhn.node_types} == {"movie": 9742, "user": 610, "tag": 1589}
     assert torch.equal(mmhn.graph["movie", "rated_by", "user"].rating, mmhn.graph["user", "rates", "movie"].rating)
     assert int((mmhn.labels >= 0).sum()) == 6150 and mmhn.split("random_20_10_70").sizes[0] == 183 + 472 + 573

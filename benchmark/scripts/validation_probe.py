@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmark.cli import option_value  # noqa: E402
 from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN  # noqa: E402
 from benchmark.grid import DatasetCache  # noqa: E402
 from benchmark.protocol import PROTOCOLS  # noqa: E402
@@ -49,10 +50,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, eq, raw = text.partition("=")
     if not eq or not key:
         raise SystemExit(f"--set {text!r} is malformed; expected KEY=VALUE, e.g. input_batchnorm=true")
-    try:
-        return key, json.loads(raw)
-    except json.JSONDecodeError:
-        return key, raw  # a bare word is a string
+    return key, option_value(raw)
 
 
 def configurations(overrides: list[tuple[str, Any]], together: bool) -> list[tuple[str, dict[str, Any]]]:
@@ -66,9 +64,9 @@ def configurations(overrides: list[tuple[str, Any]], together: bool) -> list[tup
 def probe(method: str, dataset: str, overrides: list[tuple[str, Any]], seeds: list[int], protocol: str,
           context: DataContext, dataset_options: dict[str, Any] | None = None, together: bool = False) -> list[ProbeRun]:
     """Train and validation Macro-F1 of each configuration and seed, from the validation-only graph."""
-    options = get_adapter(dataset).normalized_options(dataset_options or {})
+    adapter = get_adapter(dataset)
+    options, split = adapter.normalized_options(dataset_options or {}), adapter.default_split
     mmhn, fingerprint = DatasetCache(context).get(dataset, options)
-    split = get_adapter(dataset).default_split
     graph = validation_only(mmhn, split)
     runs: list[ProbeRun] = []
     for label, chosen in configurations(overrides, together):
