@@ -4,10 +4,14 @@
 
 Reads the run records in ``--out`` (``records.jsonl``), takes every successful run of the
 chosen methods that recorded ``lambda_mean`` (mean inter-modal weight λ per layer, relation
-and modality, from the selected epoch's weights on the whole graph), averages it over the
-seeds of each (dataset, method), prints it, and writes one PNG per (dataset, method) to
-``--out/figures/``: one heatmap per layer, relations as rows, modalities as columns. A
-relation's row sums to 1 (λ is a softmax over modalities on every edge).
+and modality, from the selected epoch's weights on the whole graph) in the plain setting (no
+modality dropped), and averages it over the seeds of each leaderboard row: records that
+differ only in their seed. Seeds of different protocols or configurations are never mixed:
+λ moves with training length (see the README). It prints the mean, each seed's selected
+epoch and attention loss, and writes one PNG per row to ``--out/figures/``
+(``lambda_<dataset>_<method>_<protocol>[_<config>].png``): one heatmap per layer, relations
+as rows, modalities as columns. A relation's row sums to 1 (λ is a softmax over modalities
+on every edge).
 """
 
 from __future__ import annotations
@@ -25,11 +29,27 @@ sys.path.insert(0, str(REPO))
 
 from benchmark.record import RunRecord  # noqa: E402
 from benchmark.record_store import RecordStore  # noqa: E402
+from benchmark.rows import RowKey, latest_records, row_key, setting_of  # noqa: E402
 
 
 def relation_label(edge_type: tuple[str, str, str]) -> str:
     src, rel, dst = edge_type
     return f"{src} -{rel}-> {dst}"
+
+
+def lambda_groups(records: list[RunRecord], methods: set[str]) -> dict[RowKey, list[RunRecord]]:
+    """The plain-setting records of ``methods`` with ``lambda_mean``, by leaderboard row, seeds in order."""
+    groups: dict[RowKey, list[RunRecord]] = defaultdict(list)
+    for record in latest_records(records):
+        if record.ok and record.spec.method in methods and "lambda_mean" in record.diagnostics and not setting_of(record.spec):
+            groups[row_key(record)].append(record)
+    return {key: sorted(group, key=lambda r: r.spec.seed) for key, group in sorted(groups.items(), key=lambda item: repr(item[0]))}
+
+
+def figure_name(key: RowKey) -> str:
+    """``lambda_<dataset>_<method>_<protocol>``, plus the configuration hash unless defaults."""
+    parts = [key.dataset, key.method, key.protocol] + ([] if key.config_source == "defaults" else [key.config_id])
+    return "lambda_" + "_".join("".join(c if c.isalnum() or c in "-._" else "-" for c in part) for part in parts) + ".png"
 
 
 def plot_lambda(lambda_mean: np.ndarray, relations: list[str], modalities: list[str], title: str, path: Path) -> Path:
@@ -80,25 +100,26 @@ def main() -> None:
     if not store.path.exists():
         raise SystemExit(f"no records at {store.path}")
     methods = {m.strip() for m in args.methods.split(",")}
-    latest = {r.spec_id: r for r in store.load()}
-    groups: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
-    for record in latest.values():
-        if record.ok and record.spec.method in methods and "lambda_mean" in record.diagnostics:
-            groups[(record.spec.dataset, record.spec.method)].append(record)
+    groups = lambda_groups(store.load(), methods)
     if not groups:
-        raise SystemExit(f"no successful runs of {', '.join(sorted(methods))} with lambda_mean in {store.path}")
+        raise SystemExit(f"no successful plain-setting runs of {', '.join(sorted(methods))} with lambda_mean in {store.path}")
     data_root = Path(args.data_root) if args.data_root else None
-    for (dataset, method), records in sorted(groups.items()):
+    for key, records in groups.items():
         mean = np.mean([np.asarray(r.diagnostics["lambda_mean"]) for r in records], axis=0)
         names = dataset_names(records[0], data_root, Path(args.cache_dir))
         relations, modalities = names if names else ([f"relation {i}" for i in range(mean.shape[1])], [f"modality {i}" for i in range(mean.shape[2])])
-        print(f"\n{dataset} / {method}: mean λ over {len(records)} seeds (rows: relations; columns: {', '.join(modalities)})")
+        label = f"{key.dataset} / {key.method} ({key.config_source}, protocol {key.protocol})"
+        print(f"\n{label}: mean λ over {len(records)} seeds (rows: relations; columns: {', '.join(modalities)})")
         for k in range(mean.shape[0]):
             print(f"  layer {k + 1}")
             for relation, row in zip(relations, mean[k]):
                 print(f"    {relation:<40} " + "  ".join(f"{v:.3f}" for v in row))
-        title = f"HGNN-IMA mean λ: {method} on {dataset} ({len(records)} seeds)"
-        path = plot_lambda(mean, relations, modalities, title, Path(args.out) / "figures" / f"lambda_{dataset}_{method}.png")
+        print("  seed  selected epoch  attention loss")
+        for r in records:
+            loss = r.diagnostics.get("attention_loss", float("nan"))
+            print(f"  {r.spec.seed:>4}  {r.cost.best_epoch if r.cost else '-':>14}  {loss:>14.3f}")
+        title = f"HGNN-IMA mean λ: {label}, {len(records)} seeds"
+        path = plot_lambda(mean, relations, modalities, title, Path(args.out) / "figures" / figure_name(key))
         print(f"  wrote {path}")
 
 
