@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmark.grid import DatasetCache
 from benchmark.protocol import PROTOCOLS
 from benchmark.run import execute_run
+from benchmark.scripts import validation_probe
 from benchmark.scripts.validation_probe import configurations, parse_override, probe
 from benchmark.spec import RunSpec
 from datasets.adapter import DataContext
@@ -38,3 +41,21 @@ def test_a_probe_scores_what_an_ordinary_run_scores_on_validation(tmp_path: Path
     assert runs[0].val_macro_f1 == ordinary.metrics.val_macro_f1
     assert runs[0].train_macro_f1 == ordinary.metrics.train_macro_f1
     assert runs[1].val_macro_f1 != runs[0].val_macro_f1
+
+
+def test_the_probe_never_hands_a_test_label_to_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trained_on = []
+    real_run = validation_probe.execute_run
+
+    def spy(spec, graph, *args, **kwargs):
+        trained_on.append(graph)
+        return real_run(spec, graph, *args, **kwargs)
+
+    monkeypatch.setattr(validation_probe, "execute_run", spy)
+    context = DataContext(None, tmp_path)
+    probe("mlp", "synthetic", [], [0], "quick", context, dataset_options=SMALL)
+    mmhn, _ = DatasetCache(context).get("synthetic", SMALL)
+    split = mmhn.split("random_20_10_70")
+    assert len(trained_on) == 1
+    assert bool((trained_on[0].labels[split.test] == -1).all())  # erased, not merely unread
+    assert trained_on[0].split("random_20_10_70").test.tolist() == split.val.tolist()  # "test" scores validation
