@@ -49,6 +49,24 @@ def package_versions() -> dict[str, str]:
     return dict(installed_versions(MANIFEST_PACKAGES))
 
 
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what ``platform`` knows.
+
+    Two VMs of the same size can sit on different CPUs from one day to the next; without the
+    model a cost column could mix machines unseen.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine()
+
+
 def hardware() -> dict[str, Any]:
     import torch
 
@@ -57,6 +75,7 @@ def hardware() -> dict[str, Any]:
         "host": host_name(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "physical_cpus": psutil.cpu_count(logical=False),
         "memory_gib": round(memory / 2**30, 1),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.manifest import MANIFEST_FILE, InvocationLog, records_summary, refresh_records_summary
+from benchmark.manifest import MANIFEST_FILE, InvocationLog, cpu_model, records_summary, refresh_records_summary
 from benchmark.record_store import RecordStore
 from tests.record_factory import make_record
 
@@ -82,3 +82,10 @@ def test_refreshing_the_summary_keeps_the_invocations(tmp_path: Path) -> None:
     refresh_records_summary(tmp_path, [make_record("mlp", "toy", 0, 0.5)])
     data = manifest(tmp_path)
     assert len(data["invocations"]) == 1 and data["records"]["runs"] == 1
+
+
+def test_the_hardware_names_the_cpu_model_so_tables_never_mix_machines_unseen() -> None:
+    intel = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\nprocessor\t: 1\n"
+    assert cpu_model(intel) == "Intel(R) Xeon(R) CPU @ 2.20GHz"
+    assert cpu_model("processor\t: 0\nvendor_id\t: AuthenticAMD\n") != ""  # no model line: platform's answer
+    assert cpu_model("model name\t:\nmodel name\t: AMD EPYC\n") == "AMD EPYC"  # an empty value is skipped
