@@ -40,7 +40,25 @@ def resolve_device(requested: str) -> str:
 def device_name(device: str) -> str:
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"
+
+
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what ``platform`` knows.
+
+    Two VMs of the same size can sit on different CPUs from one day to the next; without the
+    model in the device name and the manifest, a cost column could mix machines unseen.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+            return value.strip()
+    return platform.processor() or platform.machine()
 
 
 @functools.lru_cache(maxsize=1)

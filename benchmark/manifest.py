@@ -32,7 +32,7 @@ from typing import Any, Iterable, Iterator
 
 import psutil
 
-from benchmark.environment import code_version, host_name, installed_versions
+from benchmark.environment import code_version, cpu_model, host_name, installed_versions
 from benchmark.heap_retention import heap_retention_available
 from benchmark.huge_pages import huge_pages_requested, kernel_huge_page_mode
 from benchmark.record import RunRecord
@@ -47,24 +47,6 @@ MANIFEST_PACKAGES = (
 
 def package_versions() -> dict[str, str]:
     return dict(installed_versions(MANIFEST_PACKAGES))
-
-
-def cpu_model(cpuinfo: str | None = None) -> str:
-    """The CPU's model name (Linux: ``/proc/cpuinfo``), else what ``platform`` knows.
-
-    Two VMs of the same size can sit on different CPUs from one day to the next; without the
-    model a cost column could mix machines unseen.
-    """
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Model", "cpu model") and value.strip():
-            return value.strip()
-    return platform.processor() or platform.machine()
 
 
 def hardware() -> dict[str, Any]:

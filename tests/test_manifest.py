@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.manifest import MANIFEST_FILE, InvocationLog, cpu_model, records_summary, refresh_records_summary
+from benchmark.environment import cpu_model, device_name
+from benchmark.manifest import MANIFEST_FILE, InvocationLog, hardware, records_summary, refresh_records_summary
 from benchmark.record_store import RecordStore
 from tests.record_factory import make_record
 
@@ -89,3 +90,5 @@ def test_the_hardware_names_the_cpu_model_so_tables_never_mix_machines_unseen() 
     assert cpu_model(intel) == "Intel(R) Xeon(R) CPU @ 2.20GHz"
     assert cpu_model("processor\t: 0\nvendor_id\t: AuthenticAMD\n") != ""  # no model line: platform's answer
     assert cpu_model("model name\t:\nmodel name\t: AMD EPYC\n") == "AMD EPYC"  # an empty value is skipped
+    assert hardware()["cpu_model"] == cpu_model()  # the manifest's hardware and every CPU record's device name
+    assert device_name("cpu").startswith(f"cpu ({cpu_model()}, ")
