@@ -55,14 +55,16 @@ def initial_gradients(method: str, mmhn: MMHN, split: str, seed: int, overrides:
     ce = torch.autograd.grad(F.cross_entropy(output.logits[train], mmhn.labels[train]), weights, retain_graph=True, allow_unused=True)
     att = torch.autograd.grad(trace.attention_loss, weights, allow_unused=True)
     relations = ["-".join(edge_type) for edge_type in trace.graph.relations]
+    counts = torch.bincount(trace.graph.rel, minlength=len(relations)).clamp_min(1)
     rows = []
     for k, (layer, ce_k, att_k) in enumerate(zip(trace.layers, ce, att), start=1):
+        # mean |s| per (relation, modality) in one pass over the edges; 0 for a relation without edges
+        mean_abs = layer.modal_scores.detach().abs().mean(dim=-1)  # [E, M]
+        scores = mean_abs.new_zeros(len(relations), mean_abs.shape[1]).index_add(0, trace.graph.rel, mean_abs) / counts.unsqueeze(1)
         for m, modality in enumerate(mmhn.modalities):
             for r, relation in enumerate(relations):
-                on_relation = trace.graph.rel == r
-                score = layer.modal_scores[on_relation, m].abs().mean() if bool(on_relation.any()) else torch.tensor(0.0)
                 rows.append(SliceGradient(
-                    k, modality, relation, float(score.detach()),
+                    k, modality, relation, float(scores[r, m]),
                     0.0 if ce_k is None else float(ce_k[m, r].norm()), 0.0 if att_k is None else float(att_k[m, r].norm()),
                 ))
     return rows
