@@ -39,7 +39,6 @@ from datasets.loading import get_adapter, load_dataset
 from datasets.snapshot import write_snapshot
 from methods.method import METHODS
 
-RECORDS_FILE = "records.jsonl"
 LEADERBOARD_FILE = "leaderboard.md"
 DEFAULT_CACHE = Path(os.environ.get("MMHN_CACHE_DIR", Path.home() / ".cache" / "mmhn-bench"))
 
@@ -210,9 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_snapshots(args)
         if args.report:
             out = _out_dir(args.out)
-            store = RecordStore(out / RECORDS_FILE)
-            if not store.path.exists():
-                raise UsageError(f"no records at {store.path}; run a grid first")
+            store = RecordStore(out)
+            if not store.exists():
+                raise UsageError(f"no records in {store.root} (nor a {store.legacy}); run a grid first")
             print(f"wrote {write_report(store.load(), out, LEADERBOARD_FILE)}")
             return 0
         if args.tune is not None:
@@ -234,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(grid, specs, command_line(None if argv is None else list(argv)))
         except KeyboardInterrupt as stop:
             # the manifest already says interrupted; every finished run is in the record store
-            print(f"\ninterrupted ({str(stop) or 'Ctrl-C'}): finished runs are kept in {grid.out / RECORDS_FILE}; "
+            print(f"\ninterrupted ({str(stop) or 'Ctrl-C'}): finished runs are kept in {RecordStore(grid.out).root}; "
                   "the same command resumes the rest", file=sys.stderr)
             return 130
 
@@ -279,9 +278,9 @@ def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] |
     start = time.perf_counter()
     print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root, grid.context.snapshot_dir), end="\n\n")
     specs = plan(grid) if specs is None else specs
-    store = RecordStore(grid.out / RECORDS_FILE)
+    store = RecordStore(grid.out)
     # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
-    with InvocationLog(grid.out, command or command_line(None), store.path) as invocation:
+    with InvocationLog(grid.out, command or command_line(None), store) as invocation:
         finished = store.finished_ids()
         invocation.planned_runs(len(specs), sum(s.spec_id in finished for s in specs))
         outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)

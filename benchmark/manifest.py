@@ -36,6 +36,7 @@ from benchmark.environment import code_version, cpu_model, host_name, installed_
 from benchmark.heap_retention import heap_retention_available
 from benchmark.huge_pages import huge_pages_requested, kernel_huge_page_mode
 from benchmark.record import RunRecord
+from benchmark.record_store import RecordStore
 from benchmark.rows import dataset_label, latest_records, setting_of
 
 MANIFEST_FILE = "manifest.json"
@@ -108,13 +109,6 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _count_records(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with path.open("rb") as handle:
-        return sum(1 for line in handle if line.strip())
-
-
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -136,9 +130,9 @@ def _summarise_invocations(manifest: dict[str, Any]) -> None:
 class InvocationLog:
     """Context manager around one grid invocation; appends and completes its manifest entry."""
 
-    def __init__(self, out: Path, command: list[str], records_file: Path) -> None:
+    def __init__(self, out: Path, command: list[str], store: RecordStore) -> None:
         self.path = Path(out) / MANIFEST_FILE
-        self.records_file = records_file
+        self.store = store
         self.command = command
         self.index = -1
         self._start = 0.0
@@ -148,7 +142,7 @@ class InvocationLog:
 
     def __enter__(self) -> InvocationLog:
         self._start = time.perf_counter()
-        self._records_at_start = _count_records(self.records_file)
+        self._records_at_start = self.store.count()
         entry = {
             "command": self.command, "status": "running", "started_at": _now(), "finished_at": None, "wall_seconds": None,
             "host": host_name(), "pid": os.getpid(), "code_version": code_version(), "packages": package_versions(),
@@ -184,7 +178,7 @@ class InvocationLog:
             entry = manifest["invocations"][self.index]
             entry.update({
                 "status": status, "finished_at": _now(), "wall_seconds": round(time.perf_counter() - self._start, 1),
-                "runs_recorded": _count_records(self.records_file) - self._records_at_start,
+                "runs_recorded": self.store.count() - self._records_at_start,
                 "runs_planned": self.planned, "runs_already_finished": self.skipped,
             })
             if status == "failed" and error is not None:

@@ -332,7 +332,7 @@ def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX
         return "\n".join(parts + ["No runs recorded yet.", "", CONVENTIONS])
     code = ", ".join(f"`{version}` ({_count(count, 'run')})" for version, count in report.code_versions.items())
     parts += [
-        f"Generated from `records.jsonl` by `run_all.py` (`python run_all.py --report` rebuilds this page byte for byte): "
+        f"Generated from the run records in `records/` by `run_all.py` (`python run_all.py --report` rebuilds this page byte for byte): "
         f"{_count(report.records, 'run')} ({report.failed_runs} failed), {_span(report.first_date, report.last_date)} (UTC); "
         f"code {code}. Every number below is computed from those records; none is edited by hand. "
         "`manifest.json` holds the commands, hardware and package versions.",

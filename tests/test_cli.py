@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main
+from benchmark.record_store import RecordStore
 from tests.conftest import REPO_ROOT
 
 SMALL = ["--dataset-option", "synthetic:scale=0.2", "--no-progress"]
@@ -79,7 +80,8 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
     result = run_cli("--methods", "mlp,early_fusion_hgt", "--datasets", "synthetic", "--protocol", "quick", "--seeds", "2",
                      "--out", str(out), *SMALL)
     assert result.returncode == 0, result.stderr
-    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    records = [r.to_json() for r in RecordStore(out).load()]
+    assert [p.relative_to(out).as_posix() for p in RecordStore(out).files()] == ["records/synthetic/000.jsonl"]
     assert sorted((r["spec"]["method"], r["spec"]["seed"]) for r in records) == [
         ("early_fusion_hgt", 0), ("early_fusion_hgt", 1), ("mlp", 0), ("mlp", 1)]
     assert all(r["status"] == "ok" for r in records)
@@ -106,7 +108,7 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
     assert "0 runs done (0 failed), 4 already finished" in again.stdout
     second = json.loads((out / "manifest.json").read_text())["invocations"][1]
     assert (second["runs_planned"], second["runs_already_finished"], second["runs_recorded"]) == (4, 4, 0)
-    assert len((out / "records.jsonl").read_text().splitlines()) == 4
+    assert RecordStore(out).count() == 4
 
 
 def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) -> None:
@@ -114,20 +116,20 @@ def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) ->
     args = ["--methods", "early_fusion_hgt,mlp", "--datasets", "synthetic", "--protocol", "quick", "--seeds", "3", "--out", str(out), *SMALL]
     process = subprocess.Popen([sys.executable, str(REPO_ROOT / "run_all.py"), *args], cwd=REPO_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    records_file = out / "records.jsonl"
+    store = RecordStore(out)
     deadline = time.time() + 900  # generous: CI machines can be heavily loaded
-    while time.time() < deadline and process.poll() is None and (not records_file.exists() or not records_file.read_text().count("\n")):
+    while time.time() < deadline and process.poll() is None and not store.count():
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)  # mid-grid: the first run's record is written, others are not
     process.wait()
-    assert records_file.exists(), "the grid wrote no record before the deadline"
-    before = [json.loads(line) for line in records_file.read_text().splitlines() if line.strip()]
+    assert store.exists(), "the grid wrote no record before the deadline"
+    before = [r.to_json() for r in store.load()]
     assert 1 <= len(before) < 6
 
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     assert f"{6 - len(before)} runs done (0 failed), {len(before)} already finished" in result.stdout
-    after = [json.loads(line) for line in records_file.read_text().splitlines() if line.strip()]
+    after = [r.to_json() for r in store.load()]
     ids = [r["spec_id"] for r in after]
     assert len(ids) == len(set(ids)) == 6
     assert after[: len(before)] == before  # the earlier records are untouched

@@ -19,7 +19,7 @@ TINY = Protocol("tiny", seeds=1, max_epochs=3, patience=2, description="test")
 @pytest.mark.usefixtures("broken_methods")
 def test_a_failing_run_is_recorded_and_the_grid_goes_on(tmp_path: Path) -> None:
     specs = plan_grid(["raising", "mlp"], ["synthetic"], TINY, seeds=1, device="cpu", dataset_options={"synthetic": {"scale": 0.1}})
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     outcome = run_grid(specs, store, DataContext(None, tmp_path), progress=False)
     assert [r.status for r in outcome.records] == ["failed", "ok"]
     assert [r.status for r in store.load()] == ["failed", "ok"]

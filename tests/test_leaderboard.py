@@ -40,7 +40,7 @@ def fixture_records() -> list:
 def test_report_rebuilds_the_leaderboard_byte_for_byte_from_disk(tmp_path: Path) -> None:
     records = fixture_records()
     rendered = render_leaderboard(records)
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     for record in records:
         store.append(record)
     assert render_leaderboard(store.load()) == rendered  # JSON round trip keeps every float
@@ -55,7 +55,7 @@ def test_report_rebuilds_the_leaderboard_byte_for_byte_from_disk(tmp_path: Path)
 
 
 def test_report_removes_accuracy_cost_figures_it_no_longer_makes(tmp_path: Path) -> None:
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     for record in fixture_records():
         store.append(record)
     (tmp_path / "pareto_a_dataset_since_split.png").write_bytes(b"old figure")
@@ -66,10 +66,9 @@ def test_report_removes_accuracy_cost_figures_it_no_longer_makes(tmp_path: Path)
 
 
 def test_the_committed_leaderboard_is_what_report_makes_of_the_committed_records(tmp_path: Path) -> None:
-    records, leaderboard = REPO_ROOT / "results" / "records.jsonl", REPO_ROOT / "results" / "leaderboard.md"
-    if not records.exists():
-        pytest.skip("no committed results/records.jsonl yet")
-    shutil.copy(records, tmp_path / "records.jsonl")
+    records, leaderboard = REPO_ROOT / "results" / "records", REPO_ROOT / "results" / "leaderboard.md"
+    assert not (REPO_ROOT / "results" / "records.jsonl").exists(), "the committed records are sharded under results/records/"
+    shutil.copytree(records, tmp_path / "records")
     assert main(["--report", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "leaderboard.md").read_text() == leaderboard.read_text()
 

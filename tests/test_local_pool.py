@@ -59,7 +59,7 @@ def test_a_run_whose_worker_dies_is_run_again_and_recorded_once(tmp_path: Path) 
     mlp = grid_specs()[0]
     dies_once = as_method(mlp, "kills_its_process_once")
     others = [grid_specs()[1], grid_specs()[2]]
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     outcome = run_grid([dies_once, *others], store, context, progress=False,
                        executor=LocalPoolExecutor(jobs=2, max_retries=2, preload_modules=KILLERS))
 
@@ -75,7 +75,7 @@ def test_a_run_that_always_kills_its_worker_is_recorded_failed_after_the_retries
     context = DataContext(None, tmp_path / "cache")
     killer = as_method(grid_specs()[0], "kills_its_process")
     fine = next(s for s in grid_specs() if s.method == "mlp" and s.seed == 1)
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     outcome = run_grid([killer, fine], store, context, progress=False,
                        executor=LocalPoolExecutor(jobs=2, max_retries=1, preload_modules=KILLERS))
 
@@ -107,7 +107,7 @@ class _InterruptedAfter:
 
 def test_an_interrupted_grid_keeps_its_records_stops_its_workers_and_resumes(tmp_path: Path) -> None:
     context = DataContext(None, tmp_path / "cache")
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     with pytest.raises(KeyboardInterrupt):
         run_grid(grid_specs(), store, context, progress=False, executor=_InterruptedAfter(LocalPoolExecutor(jobs=2), count=1))
     assert len(store.load()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,9 @@ def manifest(out: Path) -> dict:
 
 
 def test_a_completed_invocation_records_its_command_counts_and_wall_time(tmp_path: Path) -> None:
-    store = RecordStore(tmp_path / "records.jsonl")
+    store = RecordStore(tmp_path)
     store.append(make_record("mlp", "toy", 0, 0.5))
-    with InvocationLog(tmp_path, ["run_all.py", "--methods", "mlp"], store.path) as log:
+    with InvocationLog(tmp_path, ["run_all.py", "--methods", "mlp"], store) as log:
         assert manifest(tmp_path)["invocations"][0]["status"] == "running"  # visible while it runs
         log.planned_runs(3, 1)
         assert manifest(tmp_path)["invocations"][0]["runs_planned"] == 3  # on disk before any run: survives a kill -9
@@ -37,7 +38,7 @@ def test_a_completed_invocation_records_its_command_counts_and_wall_time(tmp_pat
 
 
 def test_ctrl_c_is_recorded_as_interrupted_and_the_next_run_as_a_resume(tmp_path: Path) -> None:
-    records = tmp_path / "records.jsonl"
+    records = RecordStore(tmp_path)
     with pytest.raises(KeyboardInterrupt), InvocationLog(tmp_path, ["run_all.py"], records):
         raise KeyboardInterrupt
     assert manifest(tmp_path)["invocations"][0]["status"] == "interrupted"
@@ -48,14 +49,14 @@ def test_ctrl_c_is_recorded_as_interrupted_and_the_next_run_as_a_resume(tmp_path
 
 
 def test_an_invocation_killed_outright_is_marked_interrupted_by_the_next(tmp_path: Path) -> None:
-    records = tmp_path / "records.jsonl"
+    records = RecordStore(tmp_path)
     with InvocationLog(tmp_path, ["run_all.py"], records) as log:
         log.planned_runs(5, 0)
     data = manifest(tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     data["invocations"][0].update(status="running", pid=int(dead.stdout), finished_at=None)  # as kill -9 leaves it
     (tmp_path / MANIFEST_FILE).write_text(json.dumps(data))
-    RecordStore(records).append(make_record("mlp", "toy", 0, 0.5))  # the killed run got one record out
+    records.append(make_record("mlp", "toy", 0, 0.5))  # the killed run got one record out
     with InvocationLog(tmp_path, ["run_all.py"], records):
         pass
     first, second = manifest(tmp_path)["invocations"]
@@ -78,7 +79,7 @@ def test_records_summary_lists_seeds_splits_and_versions() -> None:
 
 
 def test_refreshing_the_summary_keeps_the_invocations(tmp_path: Path) -> None:
-    with InvocationLog(tmp_path, ["run_all.py"], tmp_path / "records.jsonl"):
+    with InvocationLog(tmp_path, ["run_all.py"], RecordStore(tmp_path)):
         pass
     refresh_records_summary(tmp_path, [make_record("mlp", "toy", 0, 0.5)])
     data = manifest(tmp_path)
@@ -88,7 +89,8 @@ def test_refreshing_the_summary_keeps_the_invocations(tmp_path: Path) -> None:
 def test_the_hardware_names_the_cpu_model_so_tables_never_mix_machines_unseen() -> None:
     intel = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\nprocessor\t: 1\n"
     assert cpu_model(intel) == "Intel(R) Xeon(R) CPU @ 2.20GHz"
-    assert cpu_model("processor\t: 0\nvendor_id\t: AuthenticAMD\n") != ""  # no model line: platform's answer
+    # no model line (some ARM kernels): platform's answer, never an empty name
+    assert cpu_model("processor\t: 0\nvendor_id\t: AuthenticAMD\n") == (platform.processor() or platform.machine()) != ""
     assert cpu_model("model name\t:\nmodel name\t: AMD EPYC\n") == "AMD EPYC"  # an empty value is skipped
     assert hardware()["cpu_model"] == cpu_model()  # the manifest's hardware and every CPU record's device name
     assert device_name("cpu").startswith(f"cpu ({cpu_model()}, ")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from benchmark.cli import build_parser
 from benchmark.grid import plan_grid
 from benchmark.missing_sweep import DEFAULT_RATES, MissingSweep, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS
+from benchmark.record_store import RecordStore
 from datasets.missing import MissingSetting
 from tests.test_cli import SMALL, run_cli
 from tests.test_cli import test_bad_input_is_one_line_exit_2_and_writes_nothing as expect_usage_error
@@ -85,7 +85,7 @@ def test_a_tiny_sweep_writes_records_curve_csv_figure_and_leaderboard_section(tm
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     assert "4 runs done (0 failed), 0 already finished" in result.stdout
-    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    records = [r.to_json() for r in RecordStore(out).load()]
     by_rate: dict[float, list[float]] = {}
     for r in records:
         by_rate.setdefault(r["spec"]["missing"]["rate"], []).append(r["metrics"]["test_macro_f1"])

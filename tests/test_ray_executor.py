@@ -67,14 +67,14 @@ def cluster() -> Iterator[LocalRayCluster]:
 
 
 def local_records(grid: list[RunSpec], tmp_path: Path) -> list[RunRecord]:
-    store = RecordStore(tmp_path / "local.jsonl")
+    store = RecordStore(tmp_path / "local")
     return run_grid(grid, store, DataContext(None, tmp_path / "cache"), progress=False, executor=InProcessExecutor(threads_per_run=1)).records
 
 
 def test_a_grid_on_ray_gives_the_local_records_and_resumes(cluster: LocalRayCluster, tmp_path: Path) -> None:
     grid = specs()
     context = DataContext(None, tmp_path / "cache")
-    store = RecordStore(tmp_path / "ray.jsonl")
+    store = RecordStore(tmp_path / "ray")
     # An "interrupted" grid: the first run finished before, here.
     run_grid(grid[:1], store, context, progress=False, executor=InProcessExecutor(threads_per_run=1))
 
@@ -91,7 +91,7 @@ def test_a_task_whose_worker_dies_is_retried_and_recorded_once(cluster: LocalRay
     context = DataContext(None, tmp_path / "cache")
     mlp = specs()[0]
     dies_once = as_method(mlp, "kills_its_process_once")
-    store = RecordStore(tmp_path / "ray.jsonl")
+    store = RecordStore(tmp_path / "ray")
     outcome = run_grid([dies_once], store, context, progress=False,
                        executor=RayExecutor(cluster.address, max_retries=2, preload_modules=KILLERS))
 
@@ -102,7 +102,7 @@ def test_a_task_whose_worker_dies_is_retried_and_recorded_once(cluster: LocalRay
 
 def test_a_task_that_always_kills_its_worker_is_recorded_failed_after_the_retries(cluster: LocalRayCluster, tmp_path: Path) -> None:
     killer = as_method(specs()[0], "kills_its_process")
-    store = RecordStore(tmp_path / "ray.jsonl")
+    store = RecordStore(tmp_path / "ray")
     run_grid([killer], store, DataContext(None, tmp_path / "cache"), progress=False,
              executor=RayExecutor(cluster.address, max_retries=1, preload_modules=KILLERS))
 
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_grid_loses_and_duplicates_no_run(cluster: LocalRayC
 
     killer = threading.Thread(target=kill_one_busy_worker, daemon=True)
     killer.start()
-    store = RecordStore(tmp_path / "ray.jsonl")
+    store = RecordStore(tmp_path / "ray")
     try:
         outcome = run_grid(grid, store, DataContext(None, tmp_path / "cache"), progress=False,
                            executor=RayExecutor(cluster.address, max_retries=2))

@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from benchmark.record_store import RecordStore
 from benchmark.termination import Terminated, sigterm_as_interrupt
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +68,5 @@ def test_a_grid_terminated_like_a_scheduler_does_stops_cleanly(tmp_path: Path) -
     assert alive == []
     (entry,) = json.loads((out / "manifest.json").read_text())["invocations"]
     assert entry["status"] == "interrupted"
-    records = out / "records.jsonl"
-    statuses = [json.loads(line)["status"] for line in records.read_text().splitlines()] if records.exists() else []
+    statuses = [r.status for r in RecordStore(out).load()]
     assert "failed" not in statuses  # the workers ignored the signal; the parent stopped them

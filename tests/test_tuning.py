@@ -260,7 +260,7 @@ def test_tune_writes_the_tuned_config_and_figures_then_use_tuned_runs_reported_s
     assert len(optuna.load_study(study_name=tuned["study_name"], storage=storage).trials) == 3
 
     assert main(["--methods", "mlp", "--use-tuned", "--seeds", "2", *common]) == 0
-    records = RecordStore(out / "records.jsonl").load()
+    records = RecordStore(out).load()
     assert [r.spec.seed for r in records] == [0, 1]
     assert all(r.spec.config_source == "tuned (3 trials)" and r.spec.hparams == tuned["hparams"] for r in records)
     assert "tuned (3 trials)" in (out / "leaderboard.md").read_text()

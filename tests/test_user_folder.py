@@ -13,6 +13,7 @@ import torch
 from benchmark.cli import main
 from benchmark.grid import plan_grid
 from benchmark.protocol import PROTOCOLS
+from benchmark.record_store import RecordStore
 from datasets.adapter import DataContext
 from datasets.loading import load_dataset
 from datasets.raw_tables import RawDataError
@@ -117,7 +118,7 @@ def test_the_command_line_runs_a_folder_and_rejects_a_non_dataset_folder(folder:
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["--methods", "mlp", "--datasets", str(folder), "--protocol", "quick", "--seeds", "1", "--out", str(out), "--no-progress"]) == 0
-    (record,) = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    (record,) = [r.to_json() for r in RecordStore(out).load()]
     assert record["status"] == "ok" and record["spec"]["dataset"] == str(folder.resolve())
     assert record["spec"]["dataset_options"]["fingerprint"] == folder_fingerprint(folder)
     opening = capsys.readouterr().out.split("\n\n")[0]

@@ -55,7 +55,7 @@ class GridTiming:
 
 
 def timed_grid(name: str, executor: Executor, specs: list, root: Path) -> GridTiming:
-    store = RecordStore(root / f"{name}.jsonl")
+    store = RecordStore(root / name)
     start = time.perf_counter()
     outcome = run_grid(specs, store, DataContext(None, root / "cache"), progress=False, executor=executor)
     seconds = time.perf_counter() - start

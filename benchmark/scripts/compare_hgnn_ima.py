@@ -66,7 +66,7 @@ def summarise(out: Path, methods: list[str], datasets: list[str], seeds: int) ->
     from benchmark.record_store import RecordStore
     from benchmark.statistics import summarize
 
-    latest = {r.spec_id: r for r in RecordStore(out / "records.jsonl").load()}
+    latest = {r.spec_id: r for r in RecordStore(out).load()}
     scores: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for record in latest.values():
         s = record.spec

@@ -2,7 +2,7 @@
 
     python benchmark/scripts/plot_hgnn_ima_lambda.py [--out results] [--methods hgnn_ima]
 
-Reads the run records in ``--out`` (``records.jsonl``), takes every successful run of the
+Reads the run records in ``--out`` (its ``records/``), takes every successful run of the
 chosen methods that recorded ``lambda_mean`` (mean inter-modal weight λ per layer, relation
 and modality, from the selected epoch's weights on the whole graph) in the plain setting (no
 modality dropped), and averages it over the seeds of each leaderboard row: records that
@@ -91,12 +91,12 @@ def dataset_names(record: RunRecord, data_root: Path | None, cache_dir: Path) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results", help="folder with records.jsonl; figures go to OUT/figures")
+    parser.add_argument("--out", default="results", help="results folder (its records/); figures go to OUT/figures")
     parser.add_argument("--methods", default="hgnn_ima,hgnn_ima_no_alignment,hgnn_ima_no_attention_loss")
     parser.add_argument("--data-root", default=os.environ.get("MMHN_DATA_ROOT"))
     parser.add_argument("--cache-dir", default=os.environ.get("MMHN_CACHE_DIR", str(Path.home() / ".cache" / "mmhn-bench")))
     args = parser.parse_args()
-    store = RecordStore(Path(args.out) / "records.jsonl")
+    store = RecordStore(Path(args.out))
     if not store.path.exists():
         raise SystemExit(f"no records at {store.path}")
     methods = {m.strip() for m in args.methods.split(",")}

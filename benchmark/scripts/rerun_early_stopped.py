@@ -7,7 +7,7 @@ Patience counts from the end of the one-cycle warm-up (``benchmark.run.warmup_ep
 recorded under the earlier rule that stopped sooner than ``warmup + patience`` epochs (and
 before the epoch limit) are not what the harness now produces for their spec. This script runs
 each such spec again and appends the new record; reports read the latest record of every spec
-id, so the new one supersedes the old, which stays in ``records.jsonl`` as history. It was used
+id, so the new one supersedes the old, which stays in the records as history. It was used
 once, on 2026-11-29, for 11 runs (10 on imdb_mm, 1 on synthetic).
 """
 
@@ -40,7 +40,7 @@ def stopped_too_early(record: RunRecord) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results", help="folder with records.jsonl")
+    parser.add_argument("--out", default="results", help="results folder (its records/)")
     parser.add_argument("--data-root", default=os.environ.get("MMHN_DATA_ROOT"))
     parser.add_argument("--cache-dir", default=os.environ.get("MMHN_CACHE_DIR", str(Path.home() / ".cache" / "mmhn-bench")))
     parser.add_argument("--dry-run", action="store_true", help="list the runs, run nothing")
@@ -48,7 +48,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(DEFAULT_THREADS_PER_RUN)  # the harness's default: results do not depend on the machine's cores
-    store = RecordStore(Path(args.out) / "records.jsonl")
+    store = RecordStore(Path(args.out))
     todo = [r for r in latest_records(store.load()) if stopped_too_early(r)]
     print(f"{len(todo)} run(s) stopped earlier than the current rule allows")
     context = DataContext(Path(args.data_root) if args.data_root else None, Path(args.cache_dir))
