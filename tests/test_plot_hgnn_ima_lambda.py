@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
+import pytest
 
-from benchmark.scripts.plot_hgnn_ima_lambda import figure_name, lambda_groups
+from benchmark.record_store import RecordStore
+from benchmark.scripts.plot_hgnn_ima_lambda import figure_name, lambda_groups, main
 from benchmark.spec import RunSpec
 from datasets.missing import MissingSetting
 from tests.record_factory import make_record
@@ -48,3 +51,15 @@ def test_figure_names_tell_protocols_and_tuned_configurations_apart() -> None:
     assert len(set(names)) == 4
     assert "lambda_imdb_mm_hgnn_ima_standard.png" in names and "lambda_imdb_mm_hgnn_ima_quick.png" in names
     assert all("/" not in name and " " not in name for name in names)
+
+
+def test_the_script_reads_a_results_folder_and_writes_one_figure_per_row(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["plot_hgnn_ima_lambda.py", "--out", str(tmp_path), "--cache-dir", str(tmp_path / "cache")])
+    with pytest.raises(SystemExit, match="no records in"):
+        main()
+    store = RecordStore(tmp_path)
+    for seed, value in ((0, 0.2), (1, 0.4)):  # "toy" is no registered dataset: generic relation names
+        store.append(with_lambda(make_record("hgnn_ima", "toy", seed, 0.6), value))
+    main()
+    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["lambda_toy_hgnn_ima_standard.png"]
+    assert "0.300" in capsys.readouterr().out  # the seeds' mean λ of the second modality

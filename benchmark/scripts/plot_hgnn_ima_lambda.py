@@ -97,12 +97,12 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=os.environ.get("MMHN_CACHE_DIR", str(Path.home() / ".cache" / "mmhn-bench")))
     args = parser.parse_args()
     store = RecordStore(Path(args.out))
-    if not store.path.exists():
-        raise SystemExit(f"no records at {store.path}")
+    if not store.exists():
+        raise SystemExit(f"no records in {store.root}")
     methods = {m.strip() for m in args.methods.split(",")}
     groups = lambda_groups(store.load(), methods)
     if not groups:
-        raise SystemExit(f"no successful plain-setting runs of {', '.join(sorted(methods))} with lambda_mean in {store.path}")
+        raise SystemExit(f"no successful plain-setting runs of {', '.join(sorted(methods))} with lambda_mean in {store.root}")
     data_root = Path(args.data_root) if args.data_root else None
     for key, records in groups.items():
         mean = np.mean([np.asarray(r.diagnostics["lambda_mean"]) for r in records], axis=0)
