@@ -100,8 +100,8 @@ class RecordStore:
         path = shards[-1] if shards else folder / _shard_name(0)
         size = path.stat().st_size if path.exists() else 0
         if size and size + len(line) > self.shard_bytes:
-            path, size = folder / _shard_name(int(path.stem) + 1), 0
-        _append_line(path, size, line)
+            path = folder / _shard_name(int(path.stem) + 1)
+        _append_line(path, line)
 
     def _move_legacy(self) -> None:
         if not self.legacy.exists():
@@ -113,8 +113,7 @@ class RecordStore:
                 dataset = json.loads(raw)["spec"]["dataset"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 unreadable += 1
-                path = self.root / UNREADABLE_FILE
-                _append_line(path, path.stat().st_size if path.exists() else 0, line)
+                _append_line(self.root / UNREADABLE_FILE, line)
                 continue
             self._write(dataset, line)
         self.legacy.unlink()
@@ -122,9 +121,10 @@ class RecordStore:
         warnings.warn(f"moved the records of {self.legacy} into {self.root}/<dataset>/ shards{note}", stacklevel=3)
 
 
-def _append_line(path: Path, size: int, line: bytes) -> None:
+def _append_line(path: Path, line: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        size = os.fstat(fd).st_size
         if size and _last_byte(path, size) != b"\n":
             line = b"\n" + line  # a killed writer left a partial line: close it off
         os.write(fd, line)

@@ -62,4 +62,4 @@ def test_the_script_reads_a_results_folder_and_writes_one_figure_per_row(tmp_pat
         store.append(with_lambda(make_record("hgnn_ima", "toy", seed, 0.6), value))
     main()
     assert [p.name for p in (tmp_path / "figures").iterdir()] == ["lambda_toy_hgnn_ima_standard.png"]
-    assert "0.300" in capsys.readouterr().out  # the seeds' mean λ of the second modality
+    assert "0.700  0.300" in capsys.readouterr().out  # each relation's row: the seeds' mean λ per modality
