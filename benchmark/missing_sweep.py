@@ -7,7 +7,10 @@ seed) serves as the r = 0 point of every curve of its dataset, and is shared wit
 ordinary leaderboard (a plain grid run before a sweep is not redone, and vice versa).
 
 Runs are ordered seed by seed (every method's every point for seed 0, then seed 1, ...), so
-an interrupted sweep leaves complete, paired curves for the seeds it finished.
+an interrupted sweep leaves complete, paired curves for the seeds it finished. Within a seed
+they go point by point, every method at one point before the next: the ``test_only`` points
+of one (method, seed) share one trained model (:mod:`benchmark.selected_weights`), and this
+keeps them apart, so parallel workers do not train that model twice at once.
 """
 
 from __future__ import annotations
@@ -89,11 +92,12 @@ def plan_missing_sweep(base: list[RunSpec], sweep: MissingSweep, modalities_of: 
         for modality in chosen:
             if modality not in available:
                 raise ValueError(f"--missing-modalities: dataset {dataset!r} has no modality {modality!r}; valid: {', '.join(available)}")
-        runs = sorted((s for s in base if s.dataset == dataset), key=lambda s: s.seed)  # stable: method order kept per seed
-        for spec in runs:
+        runs = [s for s in base if s.dataset == dataset]
+        for seed in sorted({s.seed for s in runs}):
             for missing in _settings(sweep, chosen):
-                swept = dataclasses.replace(spec, missing=missing)
-                specs.setdefault(swept.spec_id, swept)
+                for spec in (s for s in runs if s.seed == seed):  # method order kept
+                    swept = dataclasses.replace(spec, missing=missing)
+                    specs.setdefault(swept.spec_id, swept)
     return list(specs.values())
 
 

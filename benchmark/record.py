@@ -27,7 +27,7 @@ class RunCost:
     best_epoch: int  # 1-based epoch whose weights were selected
     seconds_per_epoch: float  # mean wall time of one training step (forward, backward, update)
     seconds_to_best: float  # training wall time until the end of the selected epoch
-    total_seconds: float  # whole run: data transform, model build, training, evaluation
+    total_seconds: float  # whole run: data transform, model build, training (unless weights were reused), evaluation
     peak_memory_mb: float  # CUDA: peak allocated; CPU: peak RSS growth during the run (sampled)
     device_name: str
 
@@ -49,6 +49,9 @@ class RunRecord:
     host: str = ""
     mask_checksum: str = ""  # hash of the dropped (node, modality) entries; "" without a missing setting
     target_missing: dict[str, float] = field(default_factory=dict)  # per modality: target nodes lacking it at test
+    # test_only: the plain spec id whose stored selected weights were evaluated instead of
+    # training again (benchmark.selected_weights); "" when this run trained its model
+    weights_from: str = ""
 
     @property
     def ok(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from benchmark.metrics import f1_scores
 from benchmark.peak_memory import PeakMemory
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.seeding import seed_everything
+from benchmark.selected_weights import SelectedWeightsCache, TrainingOutcome
 from benchmark.spec import RunSpec
 from datasets.missing import dataset_key, missing_views
 from datasets.mmhn import MMHN
@@ -71,22 +73,31 @@ def execute_run(
         split_checksum = mmhn.split(spec.split).checksum
         views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
         common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
+        # test_only repeats the plain run's training: its runs share the selected weights
+        weights = SelectedWeightsCache(cache_dir) if spec.missing.active and spec.missing.setting == "test_only" else None
         with retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
-            metrics, cost, diagnostics = _train_and_select(spec, views.train, cache_dir, on_epoch, test_mmhn=views.test)
+            metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint)
     except StopRun:
         raise
     except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
         last = traceback.format_exception_only(type(error), error)[-1].strip()
         return RunRecord(status="failed", error=last, finished_at=_now(), **common)
     return RunRecord(
-        status="ok", metrics=metrics, cost=cost, split_checksum=split_checksum, diagnostics=diagnostics, finished_at=_now(), **common
+        status="ok", metrics=metrics, cost=cost, split_checksum=split_checksum, diagnostics=diagnostics, weights_from=reused,
+        finished_at=_now(), **common
     )
 
 
 def _train_and_select(
-    spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None, test_mmhn: MMHN | None = None
-) -> tuple[RunMetrics, RunCost, dict[str, Any]]:
-    """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph)."""
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None, test_mmhn: MMHN | None = None,
+    weights: SelectedWeightsCache | None = None, data_fingerprint: str = "",
+) -> tuple[RunMetrics, RunCost, dict[str, Any], str]:
+    """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph).
+
+    With ``weights`` (test_only runs), selected weights stored by an earlier run of the same
+    plain spec are loaded instead of training; otherwise the run trains and stores them. The
+    last value returned is the plain spec id whose stored weights were loaded ("" if trained).
+    """
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
@@ -96,37 +107,28 @@ def _train_and_select(
         data = mmhn.to(device)
         split = data.split(spec.split)
         model = method.build(data, config, cache_dir).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        scheduler = _scheduler(optimizer, config, spec.max_epochs)
-        warmup = warmup_epochs(config, spec.max_epochs)
-        labels = data.labels
-        best = _Selection()
-        step_seconds: list[float] = []
-        epochs_run = 0
-        for epoch in range(1, spec.max_epochs + 1):
-            epochs_run = epoch
-            step_seconds.append(_train_step(model, data, labels, split.train, optimizer, scheduler, device, epoch))
-            val_f1 = f1_scores(labels[split.val], _predict(model, data)[split.val], data.num_classes).macro
-            if on_epoch is not None:
-                on_epoch(epoch, val_f1)
-            if val_f1 > best.val_macro_f1:  # strictly better: ties keep the earlier epoch
-                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                best = _Selection(val_macro_f1=val_f1, epoch=epoch, seconds=sum(step_seconds), state=state)
-            elif epoch - max(best.epoch, warmup) >= spec.patience:  # patience counts from the lr peak
-                break
-        assert best.state is not None
-        model.load_state_dict(best.state)
+        stored = weights.load(spec, data_fingerprint) if weights is not None else None
+        if stored is None:
+            state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
+        else:
+            state, outcome = stored.state, stored.outcome
+        model.load_state_dict(state)
         # The only place the test split is read: once, with the selected weights.
         model.eval()
         with torch.no_grad():
             output = model(data)
             test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
+        labels = data.labels
         predictions = output.logits.argmax(dim=-1)
         test_predictions = test_logits.argmax(dim=-1)
         scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
                   (("train", split.train), ("val", split.val))}
         scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
         total = time.perf_counter() - start
+    if stored is None:
+        outcome = dataclasses.replace(outcome, peak_memory_mb=memory.megabytes)
+        if weights is not None:
+            weights.save(spec, data_fingerprint, state, outcome)
     metrics = RunMetrics(
         test_macro_f1=scores["test"].macro,
         test_micro_f1=scores["test"].micro,
@@ -134,17 +136,47 @@ def _train_and_select(
         val_micro_f1=scores["val"].micro,
         train_macro_f1=scores["train"].macro,
     )
+    # A run that loaded its weights reports the cost of the training that produced them
+    # (what the result cost), except its own wall time.
     cost = RunCost(
         num_parameters=sum(p.numel() for p in model.parameters()),
-        epochs_run=epochs_run,
-        best_epoch=best.epoch,
-        seconds_per_epoch=sum(step_seconds) / len(step_seconds),
-        seconds_to_best=best.seconds,
+        epochs_run=outcome.epochs_run,
+        best_epoch=outcome.best_epoch,
+        seconds_per_epoch=outcome.seconds_per_epoch,
+        seconds_to_best=outcome.seconds_to_best,
         total_seconds=total,
-        peak_memory_mb=memory.megabytes,
+        peak_memory_mb=outcome.peak_memory_mb,
         device_name=device_name(device),
     )
-    return metrics, cost, _small_diagnostics(output.diagnostics)
+    return metrics, cost, _small_diagnostics(output.diagnostics), "" if stored is None else stored.plain_spec_id
+
+
+def _train(
+    spec: RunSpec, config: MethodConfig, model: MethodModel, data: MMHN, train: Tensor, val: Tensor, on_epoch: EpochCallback | None,
+) -> tuple[dict[str, Tensor], TrainingOutcome]:
+    """Full-batch training with early stopping on validation Macro-F1; the best epoch's weights."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimizer, config, spec.max_epochs)
+    warmup = warmup_epochs(config, spec.max_epochs)
+    labels = data.labels
+    best = _Selection()
+    step_seconds: list[float] = []
+    epochs_run = 0
+    for epoch in range(1, spec.max_epochs + 1):
+        epochs_run = epoch
+        step_seconds.append(_train_step(model, data, labels, train, optimizer, scheduler, spec.device, epoch))
+        val_f1 = f1_scores(labels[val], _predict(model, data)[val], data.num_classes).macro
+        if on_epoch is not None:
+            on_epoch(epoch, val_f1)
+        if val_f1 > best.val_macro_f1:  # strictly better: ties keep the earlier epoch
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best = _Selection(val_macro_f1=val_f1, epoch=epoch, seconds=sum(step_seconds), state=state)
+        elif epoch - max(best.epoch, warmup) >= spec.patience:  # patience counts from the lr peak
+            break
+    assert best.state is not None
+    outcome = TrainingOutcome(epochs_run=epochs_run, best_epoch=best.epoch, seconds_per_epoch=sum(step_seconds) / len(step_seconds),
+                              seconds_to_best=best.seconds, peak_memory_mb=0.0)
+    return best.state, outcome
 
 
 def _train_step(

@@ -38,13 +38,18 @@ def test_the_default_sweep_covers_every_modality_setting_and_rate_once() -> None
     # seed by seed: every run of seed 0 before any run of seed 1
     seeds = [s.seed for s in specs]
     assert seeds == sorted(seeds)
+    # within a seed, point by point: both methods at one point before the next point, so the
+    # test_only points sharing one method's trained model are never neighbours
+    points = [(s.seed, s.missing) for s in specs]
+    assert all(points[i] == points[i + 1] for i in range(0, len(points), 2))
+    assert all(specs[i].method == "mlp" and specs[i + 1].method == "early_fusion_hgt" for i in range(0, len(specs), 2))
 
 
 def test_a_narrowed_sweep_plans_only_what_was_asked() -> None:
     sweep = MissingSweep(mechanism="degree", rates=(0.0, 0.5), modalities=("image",), settings=("test_only",))
     specs = plan_missing_sweep(base(seeds=1), sweep, modalities_of)
     assert [(s.method, s.missing) for s in specs] == [
-        (m, setting) for m in ("mlp", "early_fusion_hgt") for setting in (MissingSetting(), MissingSetting("degree", "image", 0.5, "test_only"))
+        (m, setting) for setting in (MissingSetting(), MissingSetting("degree", "image", 0.5, "test_only")) for m in ("mlp", "early_fusion_hgt")
     ]
 
 

@@ -1,0 +1,104 @@
+"""Selected weights shared by the ``test_only`` runs of one plain run.
+
+A ``test_only`` run trains and selects on the complete graph, exactly as the plain run with
+the same spec does, and only its single test evaluation sees the dropped modality
+(:mod:`datasets.missing`). Every ``test_only`` point of a curve, at any rate and for any
+modality, therefore evaluates the same model: the one the plain run selects. On imdb_mm all
+96 ``test_only`` runs that retrained it repeated their plain run's selected epoch and
+validation Macro-F1 exactly. The first ``test_only`` run of a (method, seed) trains and stores
+those weights here; the others load them and only evaluate, which removes about half of a
+full sweep's training.
+
+Weights are stored under the plain run's spec id, in the cache folder (never in results/),
+together with the training outcome the record needs. They are used only when everything
+that could change them matches: the spec (through its id), the dataset's fingerprint, the
+suite's code version and the PyTorch version. A checkout with uncommitted changes to code
+(``+dirty``) neither stores nor loads weights, since its code version does not pin the code.
+Deleting the folder makes every ``test_only`` run train again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from benchmark.environment import code_version
+from benchmark.spec import RunSpec
+from datasets.missing import MissingSetting
+
+FOLDER = "selected-weights"
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What training produced besides the weights, as the record's cost reports it."""
+
+    epochs_run: int
+    best_epoch: int
+    seconds_per_epoch: float
+    seconds_to_best: float
+    peak_memory_mb: float
+
+
+@dataclass(frozen=True)
+class SelectedWeights:
+    state: dict[str, Tensor]
+    outcome: TrainingOutcome
+    plain_spec_id: str
+
+
+def plain_spec(spec: RunSpec) -> RunSpec:
+    """The run whose training a ``test_only`` spec repeats: the same spec without the missing setting."""
+    return dataclasses.replace(spec, missing=MissingSetting())
+
+
+class SelectedWeightsCache:
+    def __init__(self, cache_dir: Path) -> None:
+        self.folder = Path(cache_dir) / FOLDER
+
+    def path(self, spec: RunSpec) -> Path:
+        return self.folder / f"{plain_spec(spec).spec_id}.pt"
+
+    def load(self, spec: RunSpec, data_fingerprint: str) -> SelectedWeights | None:
+        """The stored weights for ``spec``'s plain run, or None if absent, unreadable or stale."""
+        key = _key(spec, data_fingerprint)
+        path = self.path(spec)
+        if key is None or not path.exists():
+            return None
+        try:
+            stored = torch.load(path, map_location=spec.device, weights_only=True)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):  # a torn file is a miss; it is overwritten
+            return None
+        if stored.get("key") != key:
+            return None
+        return SelectedWeights(stored["state"], TrainingOutcome(**stored["outcome"]), plain_spec(spec).spec_id)
+
+    def save(self, spec: RunSpec, data_fingerprint: str, state: dict[str, Tensor], outcome: TrainingOutcome) -> None:
+        """Store atomically (write, then rename), so a concurrent reader sees all or nothing."""
+        key = _key(spec, data_fingerprint)
+        if key is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        payload = {"key": key, "state": {k: v.detach().cpu() for k, v in state.items()}, "outcome": dataclasses.asdict(outcome)}
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".partial")
+        os.close(handle)
+        try:
+            torch.save(payload, temporary)
+            os.replace(temporary, self.path(spec))
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+
+def _key(spec: RunSpec, data_fingerprint: str) -> dict[str, str] | None:
+    code = code_version()
+    if not data_fingerprint or code == "unknown" or code.endswith("+dirty"):
+        return None
+    return {"plain_spec_id": plain_spec(spec).spec_id, "data": data_fingerprint, "code": code, "torch": str(torch.__version__)}
