@@ -37,6 +37,16 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def _ignores_sigterm(pid: int) -> bool:
+    """Whether SIGTERM is in the process's ignored-signals mask (Linux /proc; bit n-1 is signal n)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(mask >> (signal.SIGTERM - 1) & 1)
+
+
 def test_a_grid_terminated_like_a_scheduler_does_stops_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     env = {**os.environ, "MMHN_DATA_ROOT": "", "PYTHONUNBUFFERED": "1"}
@@ -49,7 +59,9 @@ def test_a_grid_terminated_like_a_scheduler_does_stops_cleanly(tmp_path: Path) -
         parent = psutil.Process(grid.pid)
         workers = lambda: [w for child in parent.children() for w in child.children()]  # forked by the forkserver
         _wait_for(lambda: len(workers()) >= 2, 120, "two workers")
-        time.sleep(2)  # a just-forked worker has not reached its first line (which sets the handler)
+        # a just-forked worker has not yet reached its first line, which ignores SIGTERM; a fixed
+        # sleep was once too short on a loaded machine, so wait until the kernel says it ignores it
+        _wait_for(lambda: all(_ignores_sigterm(w.pid) for w in workers()), 120, "workers ignoring SIGTERM")
         signalled = workers()
         for worker in signalled:
             worker.send_signal(signal.SIGTERM)  # a worker alone: it must ignore it
