@@ -10,7 +10,7 @@ Runs are ordered seed by seed (every method's every point for seed 0, then seed 
 an interrupted sweep leaves complete, paired curves for the seeds it finished. Within a seed
 they go point by point, every method at one point before the next: the ``test_only`` points
 of one (method, seed) share one trained model (:mod:`benchmark.selected_weights`), and this
-keeps them apart, so parallel workers do not train that model twice at once.
+keeps them apart, so parallel workers rarely train that model twice at once.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def execute_run(
         views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
         common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
         # test_only repeats the plain run's training: its runs share the selected weights
-        weights = SelectedWeightsCache(cache_dir) if spec.missing.active and spec.missing.setting == "test_only" else None
+        weights = SelectedWeightsCache(cache_dir) if spec.missing.only_at_test else None
         with retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
             metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint)
     except StopRun:
@@ -95,7 +95,7 @@ def _train_and_select(
     """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph).
 
     With ``weights`` (test_only runs), selected weights stored by an earlier run of the same
-    plain spec are loaded instead of training; otherwise the run trains and stores them. The
+    plain spec are loaded instead of training; if none are stored, the run trains and stores them. The
     last value returned is the plain spec id whose stored weights were loaded ("" if trained).
     """
     seed_everything(spec.seed)

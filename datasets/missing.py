@@ -77,6 +77,11 @@ class MissingSetting:
         """False for the default (no missing-modality transform at all)."""
         return self.mechanism != "none"
 
+    @property
+    def only_at_test(self) -> bool:
+        """True for ``test_only``: training and selection see the complete graph."""
+        return self.setting == "test_only"  # only a dropping mechanism takes this setting
+
     def label(self) -> str:
         if self.mechanism in ("none", "natural"):
             return self.mechanism
@@ -149,7 +154,7 @@ def missing_views(mmhn: MMHN, missing: MissingSetting, seed: int, key: str) -> M
         return MissingViews(train=mmhn, test=mmhn, mask_checksum="", target_missing=target_missing(mmhn))
     masks = dropped_masks(mmhn, missing, seed, key)
     dropped = apply_masks(mmhn, missing.modality, masks)
-    train = mmhn if missing.setting == "test_only" else dropped
+    train = mmhn if missing.only_at_test else dropped
     return MissingViews(train=train, test=dropped, mask_checksum=mask_checksum(missing, masks), target_missing=target_missing(dropped))
 
 
