@@ -172,12 +172,12 @@ def parse_grid_args(args: argparse.Namespace) -> GridArgs:
         raise UsageError(str(error)) from None
     out = _out_dir(args.out)
     options = _dataset_options(args.dataset_option, datasets)
-    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=snapshot_dir,
-                          progress=not args.no_progress)
     try:
         missing = sweep_from_args(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=snapshot_dir,
+                          progress=not args.no_progress, store_plain_weights=missing is not None and "test_only" in missing.settings)
     try:
         executor = executor_from_args(args)  # last: with --ray it joins the cluster
     except ExecutionOptionError as error:

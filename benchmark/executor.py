@@ -48,7 +48,7 @@ def run_spec(spec: RunSpec, datasets: DatasetCache, context: DataContext) -> Run
         mmhn, fingerprint = datasets.get(spec.dataset, spec.dataset_options)
     except Exception as error:  # noqa: BLE001 - recorded, like a failing method
         return failed_record(spec, "loading the dataset: " + traceback.format_exception_only(type(error), error)[-1].strip())
-    return execute_run(spec, mmhn, Path(context.cache_dir), fingerprint)
+    return execute_run(spec, mmhn, Path(context.cache_dir), fingerprint, store_plain_weights=context.store_plain_weights)
 
 
 def failed_record(spec: RunSpec, error: str) -> RunRecord:

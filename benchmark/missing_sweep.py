@@ -9,8 +9,9 @@ ordinary leaderboard (a plain grid run before a sweep is not redone, and vice ve
 Runs are ordered seed by seed (every method's every point for seed 0, then seed 1, ...), so
 an interrupted sweep leaves complete, paired curves for the seeds it finished. Within a seed
 they go point by point, every method at one point before the next: the ``test_only`` points
-of one (method, seed) share one trained model (:mod:`benchmark.selected_weights`), and this
-keeps them apart, so parallel workers rarely train that model twice at once.
+of one (method, seed) evaluate the model its plain run stored (:mod:`benchmark.selected_weights`),
+and the plain run comes first, with every method's ``train_test`` points between it and
+them, so with a few workers it has finished by then.
 """
 
 from __future__ import annotations

@@ -53,12 +53,16 @@ class _Selection:
 
 
 def execute_run(
-    spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "", on_epoch: EpochCallback | None = None
+    spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "", on_epoch: EpochCallback | None = None,
+    store_plain_weights: bool = False,
 ) -> RunRecord:
     """Run one spec on an already loaded dataset; never raises for a failing method.
 
     A method that raises, or whose loss turns NaN/inf, yields a record with status
     ``failed`` and the error text, so a grid goes on. ``KeyboardInterrupt`` propagates.
+    ``test_only`` runs share selected weights (:mod:`benchmark.selected_weights`); with
+    ``store_plain_weights`` (a sweep that has ``test_only`` points) a plain run stores its
+    own, so those points evaluate exactly the r = 0 model.
     """
     started = _now()
     common: dict[str, Any] = {
@@ -74,7 +78,8 @@ def execute_run(
         views = missing_views(mmhn, spec.missing, spec.seed, dataset_key(spec.dataset, spec.dataset_options))
         common.update(mask_checksum=views.mask_checksum, target_missing=views.target_missing)
         # test_only repeats the plain run's training: its runs share the selected weights
-        weights = SelectedWeightsCache(cache_dir) if spec.missing.only_at_test else None
+        shares = spec.missing.only_at_test or (store_plain_weights and not spec.missing.active)
+        weights = SelectedWeightsCache(cache_dir) if shares else None
         with retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
             metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint)
     except StopRun:
@@ -94,9 +99,10 @@ def _train_and_select(
 ) -> tuple[RunMetrics, RunCost, dict[str, Any], str]:
     """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph).
 
-    With ``weights`` (test_only runs), selected weights stored by an earlier run of the same
-    plain spec are loaded instead of training; if none are stored, the run trains and stores them. The
-    last value returned is the plain spec id whose stored weights were loaded ("" if trained).
+    With ``weights``, a test_only run loads the selected weights stored by an earlier run of
+    the same plain spec instead of training; if none are stored, it trains and stores them. A
+    plain run given ``weights`` always trains (its record is the leaderboard's) and stores them.
+    The last value returned is the plain spec id whose stored weights were loaded ("" if trained).
     """
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
@@ -107,7 +113,7 @@ def _train_and_select(
         data = mmhn.to(device)
         split = data.split(spec.split)
         model = method.build(data, config, cache_dir).to(device)
-        stored = weights.load(spec, data_fingerprint) if weights is not None else None
+        stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
         if stored is None:
             state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
         else:

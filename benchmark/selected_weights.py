@@ -6,11 +6,13 @@ the same spec does, and only its single test evaluation sees the dropped modalit
 modality, is meant to evaluate the same model: the one that training selects. Retraining it
 for each point mostly repeats it exactly (on imdb_mm 188 of 192 ``test_only`` runs repeated
 their plain run's selected epoch and validation Macro-F1; the other 4, one (method, seed),
-did not, since CPU training is not always bit-reproducible). The first ``test_only`` run of a
-(method, seed) trains and stores those weights here; the others load them and only evaluate,
-so its points share one model exactly, and about half of a full sweep's training goes. The
-plain run does not store its weights, so in a case like those 4 the shared model can differ
-slightly from the r = 0 one.
+did not, since CPU training is not always bit-reproducible). So the model is trained once and
+stored here. In a sweep with ``test_only`` points the plain run stores its selected weights
+(``DataContext.store_plain_weights``) and every ``test_only`` point loads them and only
+evaluates: the whole curve, r = 0 included, is one model exactly, and about half of a full
+sweep's training goes. A ``test_only`` run that finds nothing stored (its plain run finished
+before weights were stored, or ran elsewhere) trains, stores, and the later points load
+those; then, as in the 4 cases above, its model can differ slightly from the r = 0 one.
 
 Weights are stored under the plain run's spec id, in the cache folder (never in results/),
 together with the training outcome the record needs. They are used only when everything

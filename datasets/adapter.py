@@ -28,12 +28,14 @@ class Availability:
 
 @dataclass(frozen=True)
 class DataContext:
-    """Where raw data is read from and where processed artefacts are cached."""
+    """Where raw data is read from, and which processed artefacts are cached where."""
 
     data_root: Path | None
     cache_dir: Path
     snapshot_dir: Path | None = None  # processed graphs read instead of the raw data (datasets/snapshot.py)
     progress: bool = True  # progress bars while encoding features (off under --no-progress, in logs)
+    # Plain runs store their selected weights in the cache, for a sweep's test_only points to share
+    store_plain_weights: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import build_parser
+from benchmark.cli import build_parser, parse_grid_args
 from benchmark.grid import plan_grid
 from benchmark.missing_sweep import DEFAULT_RATES, MissingSweep, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS
@@ -81,6 +81,17 @@ def test_bad_sweep_options_are_one_line_exit_2_and_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     expect_usage_error(tmp_path, capsys, args, message)
+
+
+@pytest.mark.parametrize(("extra", "stores"), [
+    ([], False),
+    (["--missing", "sweep"], True),
+    (["--missing", "sweep", "--missing-settings", "test_only"], True),
+    (["--missing", "sweep", "--missing-settings", "train_test"], False),  # no point would load them
+])
+def test_plain_runs_store_their_weights_only_in_a_sweep_with_test_only_points(extra: list[str], stores: bool) -> None:
+    args = build_parser().parse_args(["--methods", "mlp", "--datasets", "synthetic", *extra])
+    assert parse_grid_args(args).context.store_plain_weights is stores
 
 
 def test_a_tiny_sweep_writes_records_curve_csv_figure_and_leaderboard_section(tmp_path: Path) -> None:

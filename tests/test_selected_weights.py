@@ -74,7 +74,7 @@ def test_uncommitted_code_or_unknown_data_stores_nothing(tiny_mmhn: MMHN, tmp_pa
     assert not (tmp_path / "selected-weights").exists() or not any((tmp_path / "selected-weights").iterdir())
 
 
-def test_plain_and_train_test_runs_neither_store_nor_load(tiny_mmhn: MMHN, tmp_path: Path) -> None:
+def test_outside_a_sweep_plain_and_train_test_runs_neither_store_nor_load(tiny_mmhn: MMHN, tmp_path: Path) -> None:
     plain = execute_run(spec("mlp", MissingSetting()), tiny_mmhn, tmp_path, FINGERPRINT)
     train_test = execute_run(spec("mlp", MissingSetting("mcar", "image", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT)
     assert plain.ok and train_test.ok
@@ -82,6 +82,22 @@ def test_plain_and_train_test_runs_neither_store_nor_load(tiny_mmhn: MMHN, tmp_p
     execute_run(spec("mlp", dropped_at_test("image", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT)
     again = execute_run(spec("mlp", MissingSetting("mcar", "image", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT)
     assert again.weights_from == "" and again.metrics == train_test.metrics
+
+
+def test_in_a_sweep_the_plain_run_stores_its_weights_and_test_only_points_evaluate_that_model(tiny_mmhn: MMHN, tmp_path: Path) -> None:
+    plain = execute_run(spec("early_fusion_hgt", MissingSetting()), tiny_mmhn, tmp_path, FINGERPRINT, store_plain_weights=True)
+    assert plain.ok and plain.weights_from == ""  # the plain run always trains: it is the leaderboard's record
+    assert SelectedWeightsCache(tmp_path).path(plain.spec).exists()
+    dropped = execute_run(spec("early_fusion_hgt", dropped_at_test("image", 0.0001)), tiny_mmhn, tmp_path, FINGERPRINT)
+    assert dropped.weights_from == plain.spec_id
+    assert dropped.cost.best_epoch == plain.cost.best_epoch and dropped.metrics.val_macro_f1 == plain.metrics.val_macro_f1  # type: ignore[union-attr]
+    again = execute_run(spec("early_fusion_hgt", MissingSetting()), tiny_mmhn, tmp_path, FINGERPRINT, store_plain_weights=True)
+    assert again.weights_from == "" and again.metrics == plain.metrics
+
+
+def test_the_sweep_flag_does_not_make_train_test_runs_share(tiny_mmhn: MMHN, tmp_path: Path) -> None:
+    execute_run(spec("mlp", MissingSetting("mcar", "image", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT, store_plain_weights=True)
+    assert not (tmp_path / "selected-weights").exists()
 
 
 def test_a_torn_weights_file_is_a_miss_and_is_replaced(tiny_mmhn: MMHN, tmp_path: Path) -> None:
