@@ -11,7 +11,8 @@ an interrupted sweep leaves complete, paired curves for the seeds it finished. W
 they go point by point, every method at one point before the next: the ``test_only`` points
 of one (method, seed) evaluate the model its plain run stored (:mod:`benchmark.selected_weights`),
 and the plain run comes first, with every method's ``train_test`` points between it and
-them, so with a few workers it has finished by then.
+them, so with a few workers it has finished by then; a ``test_only`` point that starts
+while its model still trains waits for that training and loads its weights.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import traceback
@@ -102,39 +103,45 @@ def _train_and_select(
     With ``weights``, a test_only run loads the selected weights stored by an earlier run of
     the same plain spec instead of training; if none are stored, it trains and stores them. A
     plain run given ``weights`` always trains (its record is the leaderboard's) and stores them.
+    Either holds the plain spec's lock while it may train, so a concurrent ``test_only`` run of
+    the same plain spec waits and then loads instead of training the same model twice.
     The last value returned is the plain spec id whose stored weights were loaded ("" if trained).
     """
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
     device = spec.device
-    with PeakMemory(device) as memory:
-        start = time.perf_counter()
-        data = mmhn.to(device)
-        split = data.split(spec.split)
-        model = method.build(data, config, cache_dir).to(device)
-        stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
+    # Waiting for another run that trains the same plain model is not this run's cost:
+    # the lock is taken outside the timing and the memory peak.
+    claim = weights.exclusive(spec, data_fingerprint) if weights is not None else contextlib.nullcontext()
+    with claim:
+        with PeakMemory(device) as memory:
+            start = time.perf_counter()
+            data = mmhn.to(device)
+            split = data.split(spec.split)
+            model = method.build(data, config, cache_dir).to(device)
+            stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
+            if stored is None:
+                state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
+            else:
+                state, outcome = stored.state, stored.outcome
+            model.load_state_dict(state)
+            # The only place the test split is read: once, with the selected weights.
+            model.eval()
+            with torch.no_grad():
+                output = model(data)
+                test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
+            labels = data.labels
+            predictions = output.logits.argmax(dim=-1)
+            test_predictions = test_logits.argmax(dim=-1)
+            scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
+                      (("train", split.train), ("val", split.val))}
+            scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
+            total = time.perf_counter() - start
         if stored is None:
-            state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
-        else:
-            state, outcome = stored.state, stored.outcome
-        model.load_state_dict(state)
-        # The only place the test split is read: once, with the selected weights.
-        model.eval()
-        with torch.no_grad():
-            output = model(data)
-            test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
-        labels = data.labels
-        predictions = output.logits.argmax(dim=-1)
-        test_predictions = test_logits.argmax(dim=-1)
-        scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
-                  (("train", split.train), ("val", split.val))}
-        scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
-        total = time.perf_counter() - start
-    if stored is None:
-        outcome = dataclasses.replace(outcome, peak_memory_mb=memory.megabytes)
-        if weights is not None:
-            weights.save(spec, data_fingerprint, state, outcome)
+            outcome = dataclasses.replace(outcome, peak_memory_mb=memory.megabytes)
+            if weights is not None:
+                weights.save(spec, data_fingerprint, state, outcome)
     metrics = RunMetrics(
         test_macro_f1=scores["test"].macro,
         test_micro_f1=scores["test"].micro,

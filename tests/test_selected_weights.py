@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from benchmark import run as run_module
 from benchmark import selected_weights
+from benchmark.record import RunRecord
 from benchmark.run import execute_run
 from benchmark.selected_weights import SelectedWeightsCache, plain_spec
 from benchmark.spec import RunSpec
@@ -107,3 +111,64 @@ def test_a_torn_weights_file_is_a_miss_and_is_replaced(tiny_mmhn: MMHN, tmp_path
     assert execute_run(spec("mlp", dropped_at_test("image", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT).weights_from == ""
     assert execute_run(spec("mlp", dropped_at_test("image", 0.9)), tiny_mmhn, tmp_path, FINGERPRINT).weights_from != ""
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
+
+
+def test_a_test_only_run_that_starts_while_another_trains_the_same_model_waits_and_loads_it(
+    tiny_mmhn: MMHN, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers that pick up two points of one curve at once train the model once."""
+    training = threading.Event()
+    real_train = run_module._train
+
+    def slow_train(*args, **kwargs):  # type: ignore[no-untyped-def]
+        training.set()
+        time.sleep(2.0)  # ample time for the second run to look up the weights meanwhile
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "_train", slow_train)
+    records: dict[str, RunRecord] = {}
+
+    def first() -> None:
+        records["first"] = execute_run(spec("mlp", dropped_at_test("image", 0.9)), tiny_mmhn, tmp_path, FINGERPRINT)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert training.wait(timeout=60)
+    called = time.perf_counter()
+    second = execute_run(spec("mlp", dropped_at_test("text", 0.5)), tiny_mmhn, tmp_path, FINGERPRINT)
+    wall = time.perf_counter() - called
+    worker.join(timeout=120)
+    assert records["first"].weights_from == ""
+    assert second.weights_from == plain_spec(second.spec).spec_id
+    assert second.cost.best_epoch == records["first"].cost.best_epoch  # type: ignore[union-attr]
+    # It waited most of the first run's 2 s training; that wait is not its cost.
+    assert second.cost.total_seconds < wall - 1.0  # type: ignore[union-attr]
+
+
+def test_where_nothing_would_be_stored_concurrent_runs_do_not_wait_for_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selected_weights, "code_version", lambda: "0123456789ab+dirty")
+    cache = SelectedWeightsCache(tmp_path)
+    inner_done = threading.Event()
+
+    def second_worker() -> None:
+        with cache.exclusive(spec("mlp", dropped_at_test("image", 0.5)), FINGERPRINT):
+            inner_done.set()
+
+    with cache.exclusive(spec("mlp", MissingSetting()), FINGERPRINT):
+        threading.Thread(target=second_worker, daemon=True).start()
+        assert inner_done.wait(timeout=10)  # a lock would keep it waiting until this block ends
+    assert not tmp_path.joinpath("selected-weights.locks").exists()
+
+
+def test_with_weights_to_store_a_second_claim_on_the_same_plain_model_waits_for_the_first(tmp_path: Path) -> None:
+    cache = SelectedWeightsCache(tmp_path)
+    inner_done = threading.Event()
+
+    def second_worker() -> None:
+        with cache.exclusive(spec("mlp", dropped_at_test("image", 0.5)), FINGERPRINT):
+            inner_done.set()
+
+    with cache.exclusive(spec("mlp", MissingSetting()), FINGERPRINT):
+        threading.Thread(target=second_worker, daemon=True).start()
+        assert not inner_done.wait(timeout=0.5)
+    assert inner_done.wait(timeout=10)
