@@ -145,30 +145,32 @@ def test_a_test_only_run_that_starts_while_another_trains_the_same_model_waits_a
     assert second.cost.total_seconds < wall - 1.0  # type: ignore[union-attr]
 
 
+def claims_from_another_worker(cache: SelectedWeightsCache, held: RunSpec, wanted: RunSpec) -> tuple[bool, bool]:
+    """Whether another thread's claim on ``wanted`` got through while ``held`` was claimed, and once it was released."""
+    done = threading.Event()
+
+    def other_worker() -> None:
+        with cache.exclusive(wanted, FINGERPRINT):
+            done.set()
+
+    with cache.exclusive(held, FINGERPRINT):
+        threading.Thread(target=other_worker, daemon=True).start()
+        during = done.wait(timeout=2)
+    return during, done.wait(timeout=10)
+
+
+def test_a_claim_on_a_plain_model_waits_while_another_run_holds_it(tmp_path: Path) -> None:
+    cache = SelectedWeightsCache(tmp_path)
+    assert claims_from_another_worker(cache, spec("mlp", MissingSetting()), spec("mlp", dropped_at_test("image", 0.5))) == (False, True)
+
+
+def test_claims_on_different_plain_models_do_not_wait_for_each_other(tmp_path: Path) -> None:
+    cache = SelectedWeightsCache(tmp_path)
+    assert claims_from_another_worker(cache, spec("mlp", dropped_at_test("image", 0.5)), spec("han", dropped_at_test("image", 0.5))) == (True, True)
+
+
 def test_where_nothing_would_be_stored_concurrent_runs_do_not_wait_for_each_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(selected_weights, "code_version", lambda: "0123456789ab+dirty")
     cache = SelectedWeightsCache(tmp_path)
-    inner_done = threading.Event()
-
-    def second_worker() -> None:
-        with cache.exclusive(spec("mlp", dropped_at_test("image", 0.5)), FINGERPRINT):
-            inner_done.set()
-
-    with cache.exclusive(spec("mlp", MissingSetting()), FINGERPRINT):
-        threading.Thread(target=second_worker, daemon=True).start()
-        assert inner_done.wait(timeout=10)  # a lock would keep it waiting until this block ends
+    assert claims_from_another_worker(cache, spec("mlp", MissingSetting()), spec("mlp", dropped_at_test("image", 0.5))) == (True, True)
     assert not tmp_path.joinpath("selected-weights.locks").exists()
-
-
-def test_with_weights_to_store_a_second_claim_on_the_same_plain_model_waits_for_the_first(tmp_path: Path) -> None:
-    cache = SelectedWeightsCache(tmp_path)
-    inner_done = threading.Event()
-
-    def second_worker() -> None:
-        with cache.exclusive(spec("mlp", dropped_at_test("image", 0.5)), FINGERPRINT):
-            inner_done.set()
-
-    with cache.exclusive(spec("mlp", MissingSetting()), FINGERPRINT):
-        threading.Thread(target=second_worker, daemon=True).start()
-        assert not inner_done.wait(timeout=0.5)
-    assert inner_done.wait(timeout=10)
