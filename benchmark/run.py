@@ -81,7 +81,10 @@ def execute_run(
         # test_only repeats the plain run's training: its runs share the selected weights
         shares = spec.missing.only_at_test or (store_plain_weights and not spec.missing.active)
         weights = SelectedWeightsCache(cache_dir) if shares else None
-        with retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
+        # One run at a time trains a plain model; waiting for another is not this run's cost,
+        # so the lock is taken outside _train_and_select's timing and memory peak.
+        claim = weights.exclusive(spec, data_fingerprint) if weights is not None else contextlib.nullcontext()
+        with claim, retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
             metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint)
     except StopRun:
         raise
@@ -103,45 +106,42 @@ def _train_and_select(
     With ``weights``, a test_only run loads the selected weights stored by an earlier run of
     the same plain spec instead of training; if none are stored, it trains and stores them. A
     plain run given ``weights`` always trains (its record is the leaderboard's) and stores them.
-    Either holds the plain spec's lock while it may train, so a concurrent ``test_only`` run of
-    the same plain spec waits and then loads instead of training the same model twice.
+    The caller holds the plain spec's lock (:meth:`SelectedWeightsCache.exclusive`) around it,
+    so a concurrent ``test_only`` run of the same plain spec waits and then loads instead of
+    training the same model twice.
     The last value returned is the plain spec id whose stored weights were loaded ("" if trained).
     """
     seed_everything(spec.seed)
     method = METHODS.get(spec.method)
     config = method.config(spec.hparams)
     device = spec.device
-    # Waiting for another run that trains the same plain model is not this run's cost:
-    # the lock is taken outside the timing and the memory peak.
-    claim = weights.exclusive(spec, data_fingerprint) if weights is not None else contextlib.nullcontext()
-    with claim:
-        with PeakMemory(device) as memory:
-            start = time.perf_counter()
-            data = mmhn.to(device)
-            split = data.split(spec.split)
-            model = method.build(data, config, cache_dir).to(device)
-            stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
-            if stored is None:
-                state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
-            else:
-                state, outcome = stored.state, stored.outcome
-            model.load_state_dict(state)
-            # The only place the test split is read: once, with the selected weights.
-            model.eval()
-            with torch.no_grad():
-                output = model(data)
-                test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
-            labels = data.labels
-            predictions = output.logits.argmax(dim=-1)
-            test_predictions = test_logits.argmax(dim=-1)
-            scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
-                      (("train", split.train), ("val", split.val))}
-            scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
-            total = time.perf_counter() - start
+    with PeakMemory(device) as memory:
+        start = time.perf_counter()
+        data = mmhn.to(device)
+        split = data.split(spec.split)
+        model = method.build(data, config, cache_dir).to(device)
+        stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
         if stored is None:
-            outcome = dataclasses.replace(outcome, peak_memory_mb=memory.megabytes)
-            if weights is not None:
-                weights.save(spec, data_fingerprint, state, outcome)
+            state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
+        else:
+            state, outcome = stored.state, stored.outcome
+        model.load_state_dict(state)
+        # The only place the test split is read: once, with the selected weights.
+        model.eval()
+        with torch.no_grad():
+            output = model(data)
+            test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
+        labels = data.labels
+        predictions = output.logits.argmax(dim=-1)
+        test_predictions = test_logits.argmax(dim=-1)
+        scores = {part: f1_scores(labels[index], predictions[index], data.num_classes) for part, index in
+                  (("train", split.train), ("val", split.val))}
+        scores["test"] = f1_scores(labels[split.test], test_predictions[split.test], data.num_classes)
+        total = time.perf_counter() - start
+    if stored is None:
+        outcome = dataclasses.replace(outcome, peak_memory_mb=memory.megabytes)
+        if weights is not None:
+            weights.save(spec, data_fingerprint, state, outcome)
     metrics = RunMetrics(
         test_macro_f1=scores["test"].macro,
         test_micro_f1=scores["test"].micro,
