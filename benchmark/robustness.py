@@ -6,6 +6,12 @@ by every curve of the dataset. Only *complete* seeds enter a line: seeds with a 
 run at every rate of the curve, so every line's points are paired over the same seeds (same
 initialisation, nested masks) and a seed's area and drop are defined.
 
+A curve's rates are its best-covered ones. While a sweep adds rates seed by seed, a new rate
+has runs for a few seeds only; requiring it would cut every line down to those seeds. So the
+swept rates are ordered by how many runs each has, and the curve takes the most-covered prefix
+that keeps the most runs (lines times rates; on a tie, more rates). The rates left out are
+*pending*: the report names them and their seeds, and they enter once they have caught up.
+
 Summaries (the protocol's): the area under the curve, i.e. the mean Macro-F1 over the swept
 rates (rate 0 included; a mean over the listed rates, not a trapezoid), and the drop at
 r = 0.5, F1(0) - F1(0.5). Both are computed per seed, then averaged; the ranking they imply
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -111,14 +117,56 @@ def curve_runs(records: Iterable[RunRecord]) -> list[CurveRun]:
     return runs
 
 
+@dataclass(frozen=True)
+class PendingRate:
+    """A swept rate left out of its curve because other rates have more runs."""
+
+    key: CurveKey
+    rate: float
+    n_runs: int
+    seeds: tuple[int, ...]
+
+
+def curve_rates(runs: Sequence[CurveRun]) -> dict[CurveKey, frozenset[float]]:
+    """Per curve, the rates that enter it (r = 0 and the best-covered swept rates; see the module docstring)."""
+    by_key: dict[CurveKey, list[CurveRun]] = defaultdict(list)
+    for run in runs:
+        by_key[run.key].append(run)
+    return {key: _best_covered_rates(group) for key, group in by_key.items()}
+
+
+def pending_rates(runs: Sequence[CurveRun]) -> list[PendingRate]:
+    """The swept rates that do not (yet) enter their curve, in curve and rate order."""
+    taken = curve_rates(runs)
+    groups: dict[tuple[CurveKey, float], list[CurveRun]] = defaultdict(list)
+    for run in runs:
+        if run.rate not in taken[run.key]:
+            groups[(run.key, run.rate)].append(run)
+    return [PendingRate(key, rate, len(group), tuple(sorted({r.seed for r in group}))) for (key, rate), group in sorted(groups.items())]
+
+
 def complete_runs(runs: Sequence[CurveRun]) -> list[CurveRun]:
-    """The runs of complete seeds only: a (curve, method, seed) with every rate of its curve."""
-    rates: dict[CurveKey, set[float]] = defaultdict(set)
+    """The runs of complete seeds only: a (curve, method, seed) with every rate of its curve, at those rates."""
+    taken = curve_rates(runs)
     seen: dict[tuple[CurveKey, str, int], set[float]] = defaultdict(set)
     for run in runs:
-        rates[run.key].add(run.rate)
         seen[(run.key, run.method, run.seed)].add(run.rate)
-    return [run for run in runs if seen[(run.key, run.method, run.seed)] == rates[run.key]]
+    return [run for run in runs if run.rate in taken[run.key] and taken[run.key] <= seen[(run.key, run.method, run.seed)]]
+
+
+def _best_covered_rates(runs: Sequence[CurveRun]) -> frozenset[float]:
+    coverage = Counter(run.rate for run in runs if run.rate != 0.0)
+    line_rates: dict[tuple[str, int], set[float]] = defaultdict(set)
+    for run in runs:
+        line_rates[(run.method, run.seed)].add(run.rate)
+    best: frozenset[float] = frozenset({0.0})
+    best_kept = -1
+    for threshold in sorted(set(coverage.values()), reverse=True):  # a growing prefix of the best-covered rates
+        rates = frozenset({0.0} | {rate for rate, n in coverage.items() if n >= threshold})
+        kept = len(rates) * sum(rates <= seen for seen in line_rates.values())
+        if kept >= best_kept:  # on a tie, the longer curve
+            best, best_kept = rates, kept
+    return best
 
 
 def curve_points(runs: Sequence[CurveRun]) -> list[CurvePoint]:

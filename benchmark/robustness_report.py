@@ -9,7 +9,9 @@ from typing import Iterable
 from tabulate import tabulate
 
 from benchmark.record import RunRecord
-from benchmark.robustness import CurveKey, RobustnessRow, curve_points, curve_runs, robustness_rows, write_curve_csv
+from benchmark.robustness import (
+    CurveKey, PendingRate, RobustnessRow, curve_points, curve_runs, pending_rates, robustness_rows, write_curve_csv,
+)
 from benchmark.statistics import Summary
 
 CURVES_FILE = "robustness_curves.csv"
@@ -27,7 +29,8 @@ evaluation. r = 0 is the plain run. Area: mean test Macro-F1 over the swept rate
 included), computed per seed then averaged; drop: Macro-F1 at r = 0 minus at r = 0.5, in
 points, per seed then averaged. Values are mean ± sample standard deviation (ddof = 1) over the
 seeds that have every rate. Ranks order the means (1 = largest area, smallest drop; equal means
-share a rank); they are not significance tests.
+share a rank); they are not significance tests. A curve takes its best-covered rates; a rate
+that a sweep is still adding seed by seed is listed as pending and enters once it has caught up.
 """
 
 
@@ -36,6 +39,10 @@ def _pct(summary: Summary | None) -> str:
         return "n/a"
     std = "n/a" if summary.n < 2 else f"{100 * summary.std:.2f}"
     return f"{100 * summary.mean:.2f} ± {std}"
+
+
+def _pending_text(pending: PendingRate) -> str:
+    return f"{pending.rate:g} ({pending.n_runs} runs, seeds {', '.join(map(str, pending.seeds))})"
 
 
 def table_rows(rows: list[RobustnessRow]) -> list[list[str]]:
@@ -60,6 +67,7 @@ def robustness_section(records: Iterable[RunRecord]) -> list[str]:
     for row in rows:
         by_key[row.key].append(row)
     lines = {(run.key, run.method) for run in runs}
+    pending = pending_rates(runs)
     parts = ["## Robustness to missing modalities", ""]
     for key in sorted({run.key for run in runs}):
         section = by_key.get(key, [])
@@ -70,6 +78,9 @@ def robustness_section(records: Iterable[RunRecord]) -> list[str]:
         incomplete = sorted({method for k, method in lines if k == key} - {r.method for r in section})
         if incomplete:
             parts += [f"No seed with every rate yet (left out): {', '.join(incomplete)}.", ""]
+        waiting = [p for p in pending if p.key == key]
+        if waiting:
+            parts += [f"Pending rates (left out until they have caught up): {'; '.join(map(_pending_text, waiting))}.", ""]
     parts += [CONVENTIONS]
     return parts
 

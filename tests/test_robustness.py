@@ -11,7 +11,7 @@ from scipy import stats
 
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.report import render_leaderboard
-from benchmark.robustness import curve_points, curve_runs, robustness_rows, t_interval, write_curve_csv
+from benchmark.robustness import curve_points, curve_runs, curve_rates, pending_rates, robustness_rows, t_interval, write_curve_csv
 from benchmark.robustness_plot import figure_name, plot_curves, y_limits
 from benchmark.spec import RunSpec
 from datasets.missing import MissingSetting
@@ -94,6 +94,42 @@ def test_equal_means_share_a_rank_and_no_half_rate_means_no_drop() -> None:
     rows = robustness_rows(curve_runs(grid))
     assert [(r.method, r.rank_area) for r in rows] == [("c", 1), ("a", 2), ("b", 2)]
     assert all(r.drop_at_half is None and r.rank_drop is None for r in rows)
+
+
+def seeds_at(rates_by_seed: dict[int, tuple[float, ...]]) -> list[RunRecord]:
+    """Methods a and b, one run per (seed, rate); r = 0 is the plain run."""
+    return [record(m, seed, 0.5 + 0.01 * seed - 0.1 * rate, rate) for m in ("a", "b")
+            for seed, rates in rates_by_seed.items() for rate in (0.0, *rates)]
+
+
+def test_a_rate_with_few_seeds_so_far_is_pending_and_does_not_cut_the_curve_down() -> None:
+    # Four seeds at r = 0.5; r = 0.9 added for seeds 0-1 only. With it: 4 lines x 3 rates = 12
+    # runs kept; without it: 8 lines x 2 rates = 16. So 0.9 waits and the lines keep 4 seeds.
+    grid = seeds_at({0: (0.5, 0.9), 1: (0.5, 0.9), 2: (0.5,), 3: (0.5,)})
+    runs = curve_runs(grid)
+    rows = robustness_rows(runs)
+    assert [(r.method, r.rates, r.n_seeds) for r in rows] == [("a", (0.0, 0.5), 4), ("b", (0.0, 0.5), 4)]
+    assert {p.rate for p in curve_points(runs)} == {0.0, 0.5}
+    [pending] = pending_rates(runs)
+    assert (pending.rate, pending.n_runs, pending.seeds) == (0.9, 4, (0, 1))
+    assert "Pending rates (left out until they have caught up): 0.9 (4 runs, seeds 0, 1)." in render_leaderboard(grid)
+
+
+def test_a_pending_rate_enters_once_it_keeps_more_runs_than_leaving_it_out() -> None:
+    # r = 0.9 at three of four seeds: 6 lines x 3 rates = 18 runs kept against 16 without it.
+    grid = seeds_at({0: (0.5, 0.9), 1: (0.5, 0.9), 2: (0.5, 0.9), 3: (0.5,)})
+    runs = curve_runs(grid)
+    assert list(curve_rates(runs).values()) == [frozenset({0.0, 0.5, 0.9})]
+    assert pending_rates(runs) == []
+    assert {(r.method, r.n_seeds) for r in robustness_rows(runs)} == {("a", 3), ("b", 3)}
+    assert "Pending rates" not in render_leaderboard(grid)
+
+
+def test_one_missing_run_leaves_out_its_seed_not_its_rate() -> None:
+    # In GRID, b has no r = 0.9 run at seed 2 (and a failed one at seed 3): 0.9 still enters.
+    runs = curve_runs(GRID)
+    assert list(curve_rates(runs).values()) == [frozenset({0.0, 0.5, 0.9})]
+    assert pending_rates(runs) == []
 
 
 def test_t_interval_of_one_value_is_undefined() -> None:
