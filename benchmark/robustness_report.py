@@ -42,7 +42,8 @@ def _pct(summary: Summary | None) -> str:
 
 
 def _pending_text(pending: PendingRate) -> str:
-    return f"{pending.rate:g} ({pending.n_runs} runs, seeds {', '.join(map(str, pending.seeds))})"
+    seeds = ("seed " if len(pending.seeds) == 1 else "seeds ") + ", ".join(map(str, pending.seeds))
+    return f"{pending.rate:g} ({pending.n_runs} runs, {seeds})"
 
 
 def table_rows(rows: list[RobustnessRow]) -> list[list[str]]:

@@ -125,6 +125,11 @@ def test_a_pending_rate_enters_once_it_keeps_more_runs_than_leaving_it_out() -> 
     assert "Pending rates" not in render_leaderboard(grid)
 
 
+def test_a_pending_rate_of_one_seed_says_seed() -> None:
+    grid = seeds_at({0: (0.5, 0.9), 1: (0.5,), 2: (0.5,)})
+    assert "0.9 (2 runs, seed 0)." in render_leaderboard(grid)
+
+
 def test_one_missing_run_leaves_out_its_seed_not_its_rate() -> None:
     # In GRID, b has no r = 0.9 run at seed 2 (and a failed one at seed 3): 0.9 still enters.
     runs = curve_runs(GRID)
