@@ -105,7 +105,7 @@ def report(rows: list[RowConsistency]) -> str:
                      f"({runs - loaded} trained, {loaded} loaded stored weights; seeds {', '.join(str(row.seed) for row in seeds)})")
     bad = [row for row in rows if not row.consistent]
     total = sum(len(row.test_only) for row in rows)
-    lines.append(f"{total - sum(len(row.test_only) - row.matching for row in rows)} of {total} test_only runs match their plain run; "
+    lines.append(f"{sum(row.matching for row in rows)} of {total} test_only runs match their plain run; "
                  f"{len(bad)} (row, seed) pair(s) differ")
     for row in bad:
         lines.append(f"  {row.key.method} [{row.key.config_source}] seed {row.seed}:")
