@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 
 from benchmark.run import execute_run
 from benchmark.spec import RunSpec
-from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, missing_views
+from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, missing_views, tie_broken_share
 from datasets.mmhn import MMHN
 from datasets.synthetic import SyntheticOptions, generate
 from methods.method import METHODS
@@ -100,6 +101,39 @@ def test_degree_drops_the_lowest_degree_nodes_first(full_mmhn: MMHN) -> None:
         assert dropped.sum() == int(np.floor(0.3 * eligible.sum() + 0.5))
         assert deg[dropped].max() <= deg[eligible & ~dropped].min()
         assert deg[dropped].mean() < deg[eligible & ~dropped].mean()  # the degrees differ: a real ordering
+
+
+@pytest.mark.parametrize(
+    "dropped, share",
+    [
+        ([1, 0, 0, 0, 0, 0], 0.0),  # the one node of degree 1: the degree decided
+        ([1, 1, 0, 1, 0, 0], 2 / 3),  # node 0, then two of the three nodes of degree 2 by the draw
+        ([1, 1, 1, 1, 0, 0], 0.0),  # every node of degree 2 dropped: nothing left to chance
+        ([1, 1, 1, 1, 1, 0], 1 / 5),  # one of the two nodes of degree 3 by the draw
+        ([0, 0, 0, 0, 0, 0], 0.0),
+    ],
+)
+def test_tie_broken_share_counts_the_dropped_nodes_the_draw_chose(dropped: list[int], share: float) -> None:
+    eligible = np.ones(6, dtype=bool)
+    degree = np.array([1, 2, 2, 2, 3, 3])
+    assert tie_broken_share(eligible, degree, np.array(dropped, dtype=bool)) == pytest.approx(share)
+
+
+def test_tie_broken_share_ignores_ineligible_nodes_of_the_cut_degree() -> None:
+    eligible = np.array([True, True, False, False])  # nodes 2 and 3 cannot lose the modality
+    degree = np.array([2, 2, 2, 2])
+    assert tie_broken_share(eligible, degree, np.array([True, True, False, False])) == 0.0
+    assert tie_broken_share(eligible, degree, np.array([True, False, False, False])) == 1.0
+
+
+def test_degree_warns_when_ties_not_degrees_choose_the_dropped_nodes(full_mmhn: MMHN) -> None:
+    # one creator and one keyword per item: every item has degree 2, so the order is the draw's
+    flat = generate(SyntheticOptions(scale=0.1, creators_per_item=1.0, keywords_per_item=1.0))
+    with pytest.warns(UserWarning, match=r"'degree' on 'synthetic', node type 'item', r=0\.5: .* share degree 2, so this curve is close to mcar"):
+        dropped_masks(flat, MissingSetting("degree", "image", 0.5), seed=0, key=KEY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default graph's degrees differ: no warning
+        dropped_masks(full_mmhn, MissingSetting("degree", "image", 0.3), seed=0, key=KEY)
 
 
 def test_structural_drops_whole_node_types_with_probability_r(small_mmhn: MMHN) -> None:
