@@ -12,7 +12,7 @@ A :class:`MissingSetting` names a mechanism, a modality, a rate and a setting:
   nodes, which the graph helps least, lose their features first. Where most eligible nodes
   share one degree the cut falls inside that tie and the random tie-break, not the degree,
   picks most of the dropped nodes: the mechanism is then close to ``mcar``, and
-  :func:`dropped_masks` warns (:func:`tie_broken_share`). IMDB's movies are such a case:
+  :func:`dropped_masks` warns (:func:`degree_tie`). IMDB's movies are such a case:
   4,274 of 4,278 have one director and three actors.
 * ``structural``: the unit is a whole node type, which loses the modality with probability r
   (as in the HGNN-IMA datasets, where auxiliary types have no image).
@@ -128,7 +128,7 @@ def dropped_masks(mmhn: MMHN, missing: MissingSetting, seed: int, key: str) -> d
         else:
             degree = _degree(mmhn, node_type)
             dropped = _lowest_degree(eligible, degree, draw, missing.rate)
-            _warn_if_mostly_ties(mmhn.name, node_type, missing.rate, eligible, degree, dropped)
+            _warn_if_mostly_ties(mmhn.name, node_type, missing.rate, int(eligible.sum()), degree_tie(eligible, degree, dropped))
         masks[node_type] = torch.from_numpy(dropped)
     return masks
 
@@ -193,33 +193,43 @@ def _degree(mmhn: MMHN, node_type: str) -> np.ndarray:
     return degree
 
 
-def tie_broken_share(eligible: np.ndarray, degree: np.ndarray, dropped: np.ndarray) -> float:
-    """The share of the dropped nodes that the random tie-break chose rather than their degree.
+@dataclass(frozen=True)
+class DegreeTie:
+    """Where a ``degree`` mask's cut fell, and how many of its drops the random tie-break chose."""
 
-    Every eligible node of degree below the cut's (the highest dropped degree) is dropped on its
-    degree. At the cut's degree, if only some of the tied nodes are dropped, the draw chose
-    those; if all of them are, nothing was left to chance. 0: the degree decided alone;
-    near 1: the mechanism is ``mcar`` among the tied nodes.
+    degree: int  # the cut: the highest dropped degree
+    tied: int  # eligible nodes of that degree
+    drawn: int  # dropped nodes the draw chose among them (0 when every tied node is dropped)
+    dropped: int
+
+    @property
+    def share(self) -> float:
+        """0: the degree decided alone; near 1: the mechanism is ``mcar`` among the tied nodes."""
+        return self.drawn / self.dropped if self.dropped else 0.0
+
+
+def degree_tie(eligible: np.ndarray, degree: np.ndarray, dropped: np.ndarray) -> DegreeTie:
+    """How the tie at the cut decided a ``degree`` mask.
+
+    Every eligible node of degree below the cut's is dropped on its degree. At the cut's
+    degree, if only some of the tied nodes are dropped, the draw chose those; if all of them
+    are, nothing was left to chance.
     """
-    if not dropped.any():
-        return 0.0
-    cut = degree[dropped].max()
+    n_dropped = int(dropped.sum())
+    if n_dropped == 0:
+        return DegreeTie(degree=0, tied=0, drawn=0, dropped=0)
+    cut = int(degree[dropped].max())
     tied = eligible & (degree == cut)
-    dropped_at_cut = int((dropped & tied).sum())
-    if dropped_at_cut == int(tied.sum()):
-        return 0.0
-    return dropped_at_cut / int(dropped.sum())
+    at_cut, n_tied = int((dropped & tied).sum()), int(tied.sum())
+    return DegreeTie(degree=cut, tied=n_tied, drawn=0 if at_cut == n_tied else at_cut, dropped=n_dropped)
 
 
-def _warn_if_mostly_ties(dataset: str, node_type: str, rate: float, eligible: np.ndarray, degree: np.ndarray, dropped: np.ndarray) -> None:
-    share = tie_broken_share(eligible, degree, dropped)
-    if share > 0.5:
-        cut = int(degree[dropped].max())
+def _warn_if_mostly_ties(dataset: str, node_type: str, rate: float, n_eligible: int, tie: DegreeTie) -> None:
+    if tie.share > 0.5:
         warnings.warn(
             f"missing mechanism 'degree' on {dataset!r}, node type {node_type!r}, r={rate:g}: "
-            f"{round(share * int(dropped.sum()))} of the {int(dropped.sum())} dropped nodes were drawn at random among the "
-            f"{int((eligible & (degree == cut)).sum())} of {int(eligible.sum())} eligible nodes that share degree {cut}, "
-            "so this curve is close to mcar",
+            f"{tie.drawn} of the {tie.dropped} dropped nodes were drawn at random among the "
+            f"{tie.tied} of {n_eligible} eligible nodes that share degree {tie.degree}, so this curve is close to mcar",
             stacklevel=3,
         )
 

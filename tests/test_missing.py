@@ -13,7 +13,7 @@ import torch
 
 from benchmark.run import execute_run
 from benchmark.spec import RunSpec
-from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, missing_views, tie_broken_share
+from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, degree_tie, missing_views
 from datasets.mmhn import MMHN
 from datasets.synthetic import SyntheticOptions, generate
 from methods.method import METHODS
@@ -113,17 +113,17 @@ def test_degree_drops_the_lowest_degree_nodes_first(full_mmhn: MMHN) -> None:
         ([0, 0, 0, 0, 0, 0], 0.0),
     ],
 )
-def test_tie_broken_share_counts_the_dropped_nodes_the_draw_chose(dropped: list[int], share: float) -> None:
+def test_degree_tie_counts_the_dropped_nodes_the_draw_chose(dropped: list[int], share: float) -> None:
     eligible = np.ones(6, dtype=bool)
     degree = np.array([1, 2, 2, 2, 3, 3])
-    assert tie_broken_share(eligible, degree, np.array(dropped, dtype=bool)) == pytest.approx(share)
+    assert degree_tie(eligible, degree, np.array(dropped, dtype=bool)).share == pytest.approx(share)
 
 
-def test_tie_broken_share_ignores_ineligible_nodes_of_the_cut_degree() -> None:
+def test_degree_tie_ignores_ineligible_nodes_of_the_cut_degree() -> None:
     eligible = np.array([True, True, False, False])  # nodes 2 and 3 cannot lose the modality
     degree = np.array([2, 2, 2, 2])
-    assert tie_broken_share(eligible, degree, np.array([True, True, False, False])) == 0.0
-    assert tie_broken_share(eligible, degree, np.array([True, False, False, False])) == 1.0
+    assert degree_tie(eligible, degree, np.array([True, True, False, False])).share == 0.0
+    assert degree_tie(eligible, degree, np.array([True, False, False, False])).share == 1.0
 
 
 def test_degree_warns_when_ties_not_degrees_choose_the_dropped_nodes(full_mmhn: MMHN) -> None:
