@@ -12,8 +12,12 @@ A :class:`MissingSetting` names a mechanism, a modality, a rate and a setting:
   nodes, which the graph helps least, lose their features first. Where most eligible nodes
   share one degree the cut falls inside that tie and the random tie-break, not the degree,
   picks most of the dropped nodes: the mechanism is then close to ``mcar``, and
-  :func:`dropped_masks` warns (:func:`degree_tie`). IMDB's movies are such a case:
+  :func:`dropped_masks` warns (:func:`cut_tie`). IMDB's movies are such a case:
   4,274 of 4,278 have one director and three actors.
+* ``two_hop``: as ``degree``, ordered instead by the count of distinct other nodes of the type
+  one relation away and back (:func:`datasets.node_order.two_hop`; for IMDB's movies, the
+  movies sharing a director or an actor, from 0 to hundreds). Isolated nodes, whose
+  neighbours can least stand in for the lost modality, lose it first; ties at random.
 * ``structural``: the unit is a whole node type, which loses the modality with probability r
   (as in the HGNN-IMA datasets, where auxiliary types have no image).
 * ``natural``: the dataset's own missingness (e.g. IMDB's class-skewed posters), nothing is
@@ -49,9 +53,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from datasets import node_order
 from datasets.mmhn import MMHN
 
-MECHANISMS = ("none", "mcar", "degree", "structural", "natural")
+MECHANISMS = ("none", "mcar", "degree", "two_hop", "structural", "natural")
+ORDERED = {"degree": node_order.degree, "two_hop": node_order.two_hop}  # mechanism -> its score, lowest dropped first
 SETTINGS = ("train_test", "test_only")
 
 
@@ -125,10 +131,12 @@ def dropped_masks(mmhn: MMHN, missing: MissingSetting, seed: int, key: str) -> d
             dropped = eligible & (draw < missing.rate)
         elif missing.mechanism == "structural":
             dropped = eligible & bool(draw[0] < missing.rate)  # one draw decides for the whole type
+        elif eligible.any():  # the score can cost a sparse product: only where something can drop
+            score = ORDERED[missing.mechanism](mmhn, node_type)
+            dropped = _lowest_first(eligible, score, draw, missing.rate)
+            _warn_if_mostly_ties(mmhn.name, missing, node_type, int(eligible.sum()), cut_tie(eligible, score, dropped))
         else:
-            degree = _degree(mmhn, node_type)
-            dropped = _lowest_degree(eligible, degree, draw, missing.rate)
-            _warn_if_mostly_ties(mmhn.name, node_type, missing.rate, int(eligible.sum()), degree_tie(eligible, degree, dropped))
+            dropped = eligible
         masks[node_type] = torch.from_numpy(dropped)
     return masks
 
@@ -183,60 +191,50 @@ def _uniform(key: str, seed: int, missing: MissingSetting, node_type: str, n: in
     return np.random.default_rng(entropy).random(n)
 
 
-def _degree(mmhn: MMHN, node_type: str) -> np.ndarray:
-    """Edges at each node, summed over relations (every relation has its reverse)."""
-    n = mmhn.num_nodes(node_type)
-    degree = np.zeros(n, dtype=np.int64)
-    for (src, _, _), edge_index in mmhn.edge_index_dict.items():
-        if src == node_type:
-            degree += np.bincount(edge_index[0].cpu().numpy(), minlength=n)
-    return degree
-
-
 @dataclass(frozen=True)
-class DegreeTie:
-    """Where a ``degree`` mask's cut fell, and how many of its drops the random tie-break chose."""
+class CutTie:
+    """Where an ordered mask's cut fell, and how many of its drops the random tie-break chose."""
 
-    degree: int  # the cut: the highest dropped degree
-    tied: int  # eligible nodes of that degree
+    score: int  # the cut: the highest dropped score (degree, two-hop count)
+    tied: int  # eligible nodes of that score
     drawn: int  # dropped nodes the draw chose among them (0 when every tied node is dropped)
     dropped: int
 
     @property
     def share(self) -> float:
-        """0: the degree decided alone; near 1: the mechanism is ``mcar`` among the tied nodes."""
+        """0: the score decided alone; near 1: the mechanism is ``mcar`` among the tied nodes."""
         return self.drawn / self.dropped if self.dropped else 0.0
 
 
-def degree_tie(eligible: np.ndarray, degree: np.ndarray, dropped: np.ndarray) -> DegreeTie:
-    """How the tie at the cut decided a ``degree`` mask.
+def cut_tie(eligible: np.ndarray, score: np.ndarray, dropped: np.ndarray) -> CutTie:
+    """How the tie at the cut decided an ordered (``degree``, ``two_hop``) mask.
 
-    Every eligible node of degree below the cut's is dropped on its degree. At the cut's
-    degree, if only some of the tied nodes are dropped, the draw chose those; if all of them
-    are, nothing was left to chance.
+    Every eligible node scoring below the cut is dropped on its score. At the cut's score, if
+    only some of the tied nodes are dropped, the draw chose those; if all of them are,
+    nothing was left to chance.
     """
     n_dropped = int(dropped.sum())
     if n_dropped == 0:
-        return DegreeTie(degree=0, tied=0, drawn=0, dropped=0)
-    cut = int(degree[dropped].max())
-    tied = eligible & (degree == cut)
+        return CutTie(score=0, tied=0, drawn=0, dropped=0)
+    cut = int(score[dropped].max())
+    tied = eligible & (score == cut)
     at_cut, n_tied = int((dropped & tied).sum()), int(tied.sum())
-    return DegreeTie(degree=cut, tied=n_tied, drawn=0 if at_cut == n_tied else at_cut, dropped=n_dropped)
+    return CutTie(score=cut, tied=n_tied, drawn=0 if at_cut == n_tied else at_cut, dropped=n_dropped)
 
 
-def _warn_if_mostly_ties(dataset: str, node_type: str, rate: float, n_eligible: int, tie: DegreeTie) -> None:
+def _warn_if_mostly_ties(dataset: str, missing: MissingSetting, node_type: str, n_eligible: int, tie: CutTie) -> None:
     if tie.share > 0.5:
         warnings.warn(
-            f"missing mechanism 'degree' on {dataset!r}, node type {node_type!r}, r={rate:g}: "
+            f"missing mechanism {missing.mechanism!r} on {dataset!r}, node type {node_type!r}, r={missing.rate:g}: "
             f"{tie.drawn} of the {tie.dropped} dropped nodes were drawn at random among the "
-            f"{tie.tied} of {n_eligible} eligible nodes that share degree {tie.degree}, so this curve is close to mcar",
+            f"{tie.tied} of {n_eligible} eligible nodes that share {missing.mechanism} {tie.score}, so this curve is close to mcar",
             stacklevel=3,
         )
 
 
-def _lowest_degree(eligible: np.ndarray, degree: np.ndarray, draw: np.ndarray, rate: float) -> np.ndarray:
+def _lowest_first(eligible: np.ndarray, score: np.ndarray, draw: np.ndarray, rate: float) -> np.ndarray:
     candidates = np.flatnonzero(eligible)
-    order = candidates[np.lexsort((draw[candidates], degree[candidates]))]  # degree first, then the draw
+    order = candidates[np.lexsort((draw[candidates], score[candidates]))]  # score first, then the draw
     dropped = np.zeros(len(eligible), dtype=bool)
     dropped[order[: int(np.floor(rate * len(candidates) + 0.5))]] = True  # round half up
     return dropped

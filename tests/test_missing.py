@@ -13,8 +13,9 @@ import torch
 
 from benchmark.run import execute_run
 from benchmark.spec import RunSpec
-from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, degree_tie, missing_views
+from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, cut_tie, missing_views
 from datasets.mmhn import MMHN
+from datasets.node_order import two_hop
 from datasets.synthetic import SyntheticOptions, generate
 from methods.method import METHODS
 
@@ -53,14 +54,14 @@ def test_masks_depend_only_on_dataset_seed_mechanism_modality_and_rate(small_mmh
     assert torch.equal(first["item"], test_only["item"])
 
 
-@pytest.mark.parametrize("mechanism", ["mcar", "degree", "structural"])
+@pytest.mark.parametrize("mechanism", ["mcar", "degree", "two_hop", "structural"])
 def test_masks_are_nested_across_rates(small_mmhn: MMHN, mechanism: str) -> None:
     masks = [dropped_masks(small_mmhn, MissingSetting(mechanism, "image", r), seed=0, key=KEY)["item"] for r in (0.1, 0.3, 0.5, 0.9)]
     for lower, higher in zip(masks, masks[1:]):
         assert bool((lower <= higher).all())  # a node dropped at a lower rate stays dropped
 
 
-@pytest.mark.parametrize("mechanism", ["mcar", "degree", "structural"])
+@pytest.mark.parametrize("mechanism", ["mcar", "degree", "two_hop", "structural"])
 @pytest.mark.parametrize("modality", ["text", "image"])
 def test_no_node_ever_loses_all_of_its_modalities(small_mmhn: MMHN, mechanism: str, modality: str) -> None:
     for seed in range(5):
@@ -113,17 +114,17 @@ def test_degree_drops_the_lowest_degree_nodes_first(full_mmhn: MMHN) -> None:
         ([0, 0, 0, 0, 0, 0], 0.0),
     ],
 )
-def test_degree_tie_counts_the_dropped_nodes_the_draw_chose(dropped: list[int], share: float) -> None:
+def test_cut_tie_counts_the_dropped_nodes_the_draw_chose(dropped: list[int], share: float) -> None:
     eligible = np.ones(6, dtype=bool)
     degree = np.array([1, 2, 2, 2, 3, 3])
-    assert degree_tie(eligible, degree, np.array(dropped, dtype=bool)).share == pytest.approx(share)
+    assert cut_tie(eligible, degree, np.array(dropped, dtype=bool)).share == pytest.approx(share)
 
 
-def test_degree_tie_ignores_ineligible_nodes_of_the_cut_degree() -> None:
+def test_cut_tie_ignores_ineligible_nodes_of_the_cut_degree() -> None:
     eligible = np.array([True, True, False, False])  # nodes 2 and 3 cannot lose the modality
     degree = np.array([2, 2, 2, 2])
-    assert degree_tie(eligible, degree, np.array([True, True, False, False])).share == 0.0
-    assert degree_tie(eligible, degree, np.array([True, False, False, False])).share == 1.0
+    assert cut_tie(eligible, degree, np.array([True, True, False, False])).share == 0.0
+    assert cut_tie(eligible, degree, np.array([True, False, False, False])).share == 1.0
 
 
 def test_degree_warns_when_ties_not_degrees_choose_the_dropped_nodes(full_mmhn: MMHN) -> None:
@@ -134,6 +135,28 @@ def test_degree_warns_when_ties_not_degrees_choose_the_dropped_nodes(full_mmhn: 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the default graph's degrees differ: no warning
         dropped_masks(full_mmhn, MissingSetting("degree", "image", 0.3), seed=0, key=KEY)
+
+
+def test_two_hop_drops_the_nodes_with_fewest_two_hop_neighbours_first(full_mmhn: MMHN) -> None:
+    dropped = dropped_masks(full_mmhn, MissingSetting("two_hop", "image", 0.3), seed=0, key=KEY)["item"].numpy()
+    eligible = (full_mmhn.present("item", "image") & full_mmhn.present("item", "text")).numpy()
+    score = two_hop(full_mmhn, "item")
+    assert dropped.sum() == int(np.floor(0.3 * eligible.sum() + 0.5))
+    assert score[dropped].max() <= score[eligible & ~dropped].min()
+    assert score[dropped].mean() < score[eligible & ~dropped].mean()
+
+
+def test_two_hop_orders_a_graph_whose_degrees_all_tie(full_mmhn: MMHN) -> None:
+    # the graph on which degree is a random draw (every item has degree 2): creators and
+    # keywords differ in popularity, so items differ in how many items they reach
+    flat = generate(SyntheticOptions(scale=0.1, creators_per_item=1.0, keywords_per_item=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dropped = dropped_masks(flat, MissingSetting("two_hop", "image", 0.5), seed=0, key=KEY)["item"].numpy()
+    score = two_hop(flat, "item")
+    eligible = (flat.present("item", "image") & flat.present("item", "text")).numpy()
+    assert cut_tie(eligible, score, dropped).share <= 0.5
+    assert score[dropped].mean() < score[eligible & ~dropped].mean()
 
 
 def test_structural_drops_whole_node_types_with_probability_r(small_mmhn: MMHN) -> None:
@@ -241,7 +264,7 @@ def test_apply_masks_to_an_unknown_modality_names_the_valid_ones(tiny_mmhn: MMHN
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"mechanism": "mnar"}, "missing mechanism 'mnar'; valid: none, mcar, degree, structural, natural"),
+        ({"mechanism": "mnar"}, "missing mechanism 'mnar'; valid: none, mcar, degree, two_hop, structural, natural"),
         ({"mechanism": "mcar", "modality": "text", "rate": 1.5}, "missing rate 1.5 is outside [0, 1]"),
         ({"mechanism": "mcar", "modality": "text", "setting": "train"}, "missing setting 'train'; valid: train_test, test_only"),
         ({"mechanism": "mcar", "rate": 0.5}, "missing mechanism 'mcar' needs a modality"),

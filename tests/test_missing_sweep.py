@@ -71,7 +71,7 @@ def test_parsed_rates_are_sorted_deduplicated_and_include_zero() -> None:
         (["--missing-rates", "0.5"], "--missing-rates needs --missing sweep"),
         (["--missing", "sweep", "--missing-rates", "0.5,x"], "--missing-rates: 'x' is not a number"),
         (["--missing", "sweep", "--missing-rates", "1.5"], "--missing-rates: 1.5 is outside [0, 1]"),
-        (["--missing", "sweep", "--missing-mechanism", "mnar"], "--missing-mechanism 'mnar'; valid: mcar, degree, structural"),
+        (["--missing", "sweep", "--missing-mechanism", "mnar"], "--missing-mechanism 'mnar'; valid: mcar, degree, two_hop, structural"),
         (["--missing", "sweep", "--missing-mechanism", "natural"], "--missing-mechanism natural has no rate to sweep"),
         (["--missing", "sweep", "--missing-settings", "train"], "unknown setting 'train'; valid: train_test, test_only"),
         (["--missing", "sweep", "--missing-modalities", "audio", "--datasets", "synthetic"], "dataset 'synthetic' has no modality 'audio'"),
