@@ -7,8 +7,8 @@ modality where the graph can least stand in for it:
   has its reverse, so this is its degree).
 * :func:`two_hop`: the distinct *other* nodes of its own type one relation away and back: for
   IMDB's movies, the movies that share a director or an actor with it. A schema can fix the
-  degree (every IMDB movie has one director and three actors) but not this count, which
-  spreads from 0 to hundreds there.
+  degree (every IMDB movie but four has one director and three actors) but not this count,
+  which spreads from 0 to 118 there (median 16).
 """
 
 from __future__ import annotations
