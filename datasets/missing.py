@@ -18,7 +18,7 @@ A :class:`MissingSetting` names a mechanism, a modality, a rate and a setting:
   one relation away and back (:func:`datasets.node_order.two_hop`; for IMDB's movies, the
   movies sharing a director or an actor: 0 to 118, median 16). The nodes the graph connects
   least, whose neighbours can least stand in for the lost modality, lose it first; ties at
-  random (on IMDB the draw picks 32 of the 1,761 posters dropped at r = 0.5).
+  random (on IMDB the draw picks 32 of the 1,761 posters dropped at r = 0.5, seed 0).
 * ``structural``: the unit is a whole node type, which loses the modality with probability r
   (as in the HGNN-IMA datasets, where auxiliary types have no image).
 * ``natural``: the dataset's own missingness (e.g. IMDB's class-skewed posters), nothing is

@@ -37,7 +37,6 @@ def two_hop(mmhn: MMHN, node_type: str) -> np.ndarray:
             continue
         src_index, dst_index = edge_index.cpu().numpy()
         adjacency = sparse.csr_matrix((np.ones(len(src_index), dtype=np.int64), (src_index, dst_index)), shape=(n, mmhn.num_nodes(dst)))
-        adjacency.data[:] = 1  # parallel edges were summed on construction; one shared neighbour is enough
         reach = reach + adjacency @ adjacency.T
-    reach = (reach > 0).tocsr()
+    reach = (reach > 0).tocsr()  # how many paths, or parallel edges, link two nodes does not matter
     return np.diff(reach.indptr) - reach.diagonal().astype(np.int64)  # a node with any edge reaches itself: not counted

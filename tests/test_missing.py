@@ -15,7 +15,7 @@ from benchmark.run import execute_run
 from benchmark.spec import RunSpec
 from datasets.missing import MissingSetting, apply_masks, dataset_key, dropped_masks, cut_tie, missing_views
 from datasets.mmhn import MMHN
-from datasets.node_order import two_hop
+from datasets.node_order import degree, two_hop
 from datasets.synthetic import SyntheticOptions, generate
 from methods.method import METHODS
 
@@ -24,11 +24,6 @@ KEY = "synthetic-test"
 
 def present_count(mmhn: MMHN, node_type: str) -> torch.Tensor:
     return torch.stack([mmhn.present(node_type, m) for m in mmhn.modalities]).sum(dim=0)
-
-
-def degree(mmhn: MMHN, node_type: str) -> np.ndarray:
-    n = mmhn.num_nodes(node_type)
-    return sum(np.bincount(e[0].numpy(), minlength=n) for (s, _, _), e in mmhn.edge_index_dict.items() if s == node_type)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +141,7 @@ def test_two_hop_drops_the_nodes_with_fewest_two_hop_neighbours_first(full_mmhn:
     assert score[dropped].mean() < score[eligible & ~dropped].mean()
 
 
-def test_two_hop_orders_a_graph_whose_degrees_all_tie(full_mmhn: MMHN) -> None:
+def test_two_hop_orders_a_graph_whose_degrees_all_tie() -> None:
     # the graph on which degree is a random draw (every item has degree 2): creators and
     # keywords differ in popularity, so items differ in how many items they reach
     flat = generate(SyntheticOptions(scale=0.1, creators_per_item=1.0, keywords_per_item=1.0))
