@@ -186,13 +186,18 @@ def curve_points(runs: Sequence[CurveRun]) -> list[CurvePoint]:
     return points
 
 
-def robustness_rows(runs: Sequence[CurveRun]) -> list[RobustnessRow]:
-    """Per curve and method: area, drop at r = 0.5 and the ranks they imply, best area first."""
+def line_scores(runs: Sequence[CurveRun]) -> dict[tuple[CurveKey, str], dict[int, dict[float, float]]]:
+    """Per (curve, method) line: seed -> rate -> test Macro-F1, over the complete seeds only."""
     by_line: dict[tuple[CurveKey, str], dict[int, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
     for run in complete_runs(runs):
         by_line[(run.key, run.method)][run.seed][run.rate] = run.macro_f1
+    return by_line
+
+
+def robustness_rows(runs: Sequence[CurveRun]) -> list[RobustnessRow]:
+    """Per curve and method: area, drop at r = 0.5 and the ranks they imply, best area first."""
     by_key: dict[CurveKey, list[RobustnessRow]] = defaultdict(list)
-    for (key, method), seeds in by_line.items():
+    for (key, method), seeds in line_scores(runs).items():
         curves = list(seeds.values())
         rates = tuple(sorted(curves[0]))
         drop = summarize([c[0.0] - c[DROP_RATE] for c in curves]) if DROP_RATE in rates else None
