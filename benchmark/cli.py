@@ -17,6 +17,7 @@ from typing import Any, NoReturn, Sequence
 
 from tabulate import tabulate
 
+from benchmark.cpu_threads import DEFAULT_THREADS_PER_RUN, torch_threads
 from benchmark.dataset_choice import DatasetChoiceError, availability_rows, choose_datasets, opening_table
 from benchmark.environment import DeviceError, resolve_device
 from benchmark.execution_options import ExecutionOptionError, add_execution_arguments, executor_from_args, run_device
@@ -26,13 +27,17 @@ from benchmark.huge_pages import request_huge_pages
 from benchmark.manifest import InvocationLog, command_line
 from benchmark.missing_sweep import MissingSweep, add_sweep_arguments, plan_missing_sweep, sweep_from_args
 from benchmark.protocol import PROTOCOLS, Protocol
+from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
 from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, write_report
 from benchmark.robustness_report import console_table
+from benchmark.run_plan import make_plan
 from benchmark.spec import RunSpec
+from benchmark.number_versions import split_current, staleness
 from benchmark.termination import sigterm_as_interrupt
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
+from benchmark.verify import Match, VerifySummary, describe, draw, verify_record
 from datasets.adapter import DATASETS, DataContext
 from datasets.download import download_datasets, real_dataset_names
 from datasets.loading import get_adapter, load_dataset
@@ -71,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read processed graphs from snapshot files here when present (default: $MMHN_SNAPSHOT_DIR)")
     parser.add_argument("--export-snapshots", metavar="DIR", help="write the processed graph of each of --datasets to DIR, then exit")
     parser.add_argument("--report", action="store_true", help="rebuild the leaderboard from the records in --out, then exit")
+    parser.add_argument("--verify", metavar="N", default=None,
+                        help="train N records of --out (of --datasets) again, picked by a seeded draw, and compare their selected epoch, "
+                             "validation and test Macro-F1 with the record; exit 1 if any differs. Writes nothing")
+    parser.add_argument("--verify-seed", type=int, default=0, metavar="S", help="seed of --verify's draw (default: 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_execution_arguments(parser)
     add_tuning_arguments(parser)
@@ -207,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return download(args)
         if args.export_snapshots:
             return export_snapshots(args)
+        if args.verify is not None:
+            return verify(args)
         if args.report:
             out = _out_dir(args.out)
             store = RecordStore(out)
@@ -236,6 +247,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\ninterrupted ({str(stop) or 'Ctrl-C'}): finished runs are kept in {RecordStore(grid.out).root}; "
                   "the same command resumes the rest", file=sys.stderr)
             return 130
+
+
+def verify(args: argparse.Namespace) -> int:
+    """``--verify N``: re-run N records drawn with ``--verify-seed`` and say whether each still comes out."""
+    text = str(args.verify).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"--verify {args.verify!r} is not a positive integer (the number of records to re-run)")
+    out = _out_dir(args.out)
+    store = RecordStore(out)
+    data_root = Path(args.data_root) if args.data_root else None
+    datasets, _ = _datasets(args.datasets, data_root, Path(args.snapshot_dir) if args.snapshot_dir else None)
+    candidates = [r for r in store.latest().values() if r.spec.dataset in datasets]
+    picked = draw(candidates, int(text), args.verify_seed)
+    if not picked:
+        raise UsageError(f"--verify: no successful record of {', '.join(datasets)} in {store.root}; nothing to re-run")
+    print(f"re-running {len(picked)} of {len(candidates)} records in {store.root} (draw seed {args.verify_seed}, "
+          f"{DEFAULT_THREADS_PER_RUN} thread per run, as the grids run)")
+    context = DataContext(data_root=data_root, cache_dir=Path(args.cache_dir), snapshot_dir=Path(args.snapshot_dir) if args.snapshot_dir else None,
+                          progress=not args.no_progress)
+    cache = DatasetCache(context)
+    results = []
+    with torch_threads(DEFAULT_THREADS_PER_RUN):
+        for index, record in enumerate(picked, start=1):
+            result = verify_record(record, cache)
+            results.append(result)
+            status = staleness(record)
+            print(f"[{index}/{len(picked)}] {record.spec_id}  {record.spec.label()}  ({'current' if status is None else 'stale: ' + status})")
+            print(f"  recorded: {describe(record)}  (code {record.versions.get('code', '?')})")
+            print(f"  now:      {describe(result.now)}")
+            detail = "" if result.match is Match.EXACT else ": " + "; ".join(result.differences)
+            print(f"  {result.match.value}{detail}", flush=True)
+    summary = VerifySummary(results)
+    print(summary.text())
+    return 0 if summary.ok else 1
 
 
 def download(args: argparse.Namespace) -> int:
@@ -279,23 +324,33 @@ def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] |
     print(opening_table(grid.datasets, grid.skipped_datasets, grid.context.data_root, grid.context.snapshot_dir), end="\n\n")
     specs = plan(grid) if specs is None else specs
     store = RecordStore(grid.out)
+    run_plan = make_plan(specs, store.load())
+    print("\n".join(run_plan.lines(grid.out, getattr(grid.executor, "jobs", 1))), end="\n\n", flush=True)
+    wanted = {s.spec_id for s in specs}
+    if not run_plan.to_train:
+        # Nothing is written: a no-op leaves the folder (and a checkout's git status) as it was.
+        _print_results(grid, [r for r in run_plan.reused], wanted)
+        print(f"\n0 runs trained, {len(run_plan.reused)} reused; wall time {time.perf_counter() - start:.1f} s")
+        return 0
     # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
     with InvocationLog(grid.out, command or command_line(None), store) as invocation:
-        finished = store.finished_ids()
-        invocation.planned_runs(len(specs), sum(s.spec_id in finished for s in specs))
+        invocation.planned_runs(len(specs), len(run_plan.reused))
         outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
     records = store.load()
     leaderboard = write_report(records, grid.out, LEADERBOARD_FILE)
-    wanted = {s.spec_id for s in specs}
-    rows = leaderboard_rows(r for r in records if r.spec_id in wanted)
-    print()
-    print(tabulate(terminal_rows(rows), headers=TERMINAL_HEADERS, tablefmt="simple", disable_numparse=True))
-    if grid.missing is not None:
-        print()
-        print(console_table(r for r in records if r.spec_id in wanted))
+    _print_results(grid, split_current(records).current, wanted)
     failed = sum(not r.ok for r in outcome.records)
     print(
-        f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} already finished; "
+        f"\n{len(outcome.records)} runs done ({failed} failed), {len(outcome.skipped)} reused; "
         f"wall time {time.perf_counter() - start:.1f} s; leaderboard: {leaderboard}"
     )
     return 0
+
+
+def _print_results(grid: GridArgs, current: list[RunRecord], wanted: set[str]) -> None:
+    """The grid's rows (and its curves, for a sweep) from the current records of its specs."""
+    mine = [r for r in current if r.spec_id in wanted]
+    print(tabulate(terminal_rows(leaderboard_rows(mine)), headers=TERMINAL_HEADERS, tablefmt="simple", disable_numparse=True))
+    if grid.missing is not None:
+        print()
+        print(console_table(mine))

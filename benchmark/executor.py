@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generator, Protocol, Sequence
 
 from benchmark.environment import host_name, package_versions
+from benchmark.number_versions import NumberVersions
 from benchmark.record import RunRecord
 from benchmark.run import execute_run
 from benchmark.spec import RunSpec
@@ -55,7 +56,7 @@ def failed_record(spec: RunSpec, error: str) -> RunRecord:
     """The record of a run that produced no result (its process died, or its data did not load)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return RunRecord(spec=spec, spec_id=spec.spec_id, status="failed", error=error, versions=package_versions(),
-                     started_at=now, finished_at=now, host=host_name())
+                     started_at=now, finished_at=now, host=host_name(), number_versions=NumberVersions.current(spec.method).to_json())
 
 
 def import_modules(names: Sequence[str]) -> None:

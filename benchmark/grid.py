@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from benchmark.cpu_threads import torch_threads
 from benchmark.executor import Executor, run_spec
+from benchmark.number_versions import split_current
 from benchmark.protocol import Protocol
 from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
@@ -84,7 +85,7 @@ def warm_feature_caches(specs: Sequence[RunSpec], context: DataContext) -> None:
 @dataclass
 class GridOutcome:
     records: list[RunRecord] = field(default_factory=list)  # runs executed now
-    skipped: list[RunSpec] = field(default_factory=list)  # already finished in the store
+    skipped: list[RunSpec] = field(default_factory=list)  # already finished in the store, at this code's versions
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,12 @@ class InProcessExecutor:
 def run_grid(
     specs: list[RunSpec], store: RecordStore, context: DataContext, progress: bool = True, executor: Executor | None = None,
 ) -> GridOutcome:
-    """Run every spec whose id has no successful record yet; append each record as it ends.
+    """Run every spec whose id has no successful record of this code's versions yet; append each record as it ends.
 
     ``executor`` decides where runs execute (default: one after another in this process);
     records are appended here, by this process only, in the order runs finish.
     """
-    finished = store.finished_ids()
+    finished = split_current(store.load()).finished_ids()
     outcome = GridOutcome()
     todo = []
     for spec in specs:

@@ -52,6 +52,12 @@ class RunRecord:
     # test_only: the plain spec id whose stored selected weights were evaluated instead of
     # training again (benchmark.selected_weights); "" when this run trained its model
     weights_from: str = ""
+    # the versions of the code that decided the numbers (benchmark.number_versions):
+    # {"method": int, "harness": int}; empty in records made before versions existed
+    number_versions: dict[str, Any] = field(default_factory=dict)
+    # why a record made before versions existed counts as made at ``number_versions``
+    # (the --verify evidence it was adopted on); "" for a record made with them
+    adopted: str = ""
 
     @property
     def ok(self) -> bool:

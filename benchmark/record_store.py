@@ -80,9 +80,6 @@ class RecordStore:
         """The last record of every spec id (a retried failure is superseded by its retry)."""
         return {r.spec_id: r for r in self.load()}
 
-    def finished_ids(self) -> set[str]:
-        return {spec_id for spec_id, r in self.latest().items() if r.ok}
-
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)

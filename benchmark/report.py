@@ -18,6 +18,7 @@ from benchmark.comparison import ALPHA, SectionAnalysis, analyse_section
 from benchmark.cross_dataset import MIN_DATASETS_FOR_CD, CrossDatasetRanking, headline_protocol, rank_across
 from benchmark.figures import CD_DIAGRAM_FILE, pareto_figure_names, plot_cd_diagram, plot_pareto, remove_stale_pareto_figures
 from benchmark.manifest import refresh_records_summary
+from benchmark.number_versions import NumberVersions, StaleRecord, split_current, stale_groups
 from benchmark.record import RunRecord
 from benchmark.robustness_report import robustness_section, write_robustness_outputs
 from benchmark.rows import (  # noqa: F401 - re-exported: the command line and older callers import them from here
@@ -291,10 +292,13 @@ class Report:
     first_date: str
     last_date: str
     code_versions: dict[str, int]
+    stale: list[StaleRecord]  # records of other code versions: listed, never in a table
+    section_versions: dict[SectionKey, list[str]]  # "method vN" of every row of a table, plus the harness
 
 
 def build_report(records: Iterable[RunRecord], ablation_prefix: str = DEFAULT_ABLATION_PREFIX) -> Report:
-    latest = latest_records(records)
+    split = split_current(records)
+    latest = split.current
     rows = leaderboard_rows(latest)
     analyses = [analyse_section(key, section) for key, section in sections(rows).items()]
     protocol = headline_protocol([a.key for a in analyses])
@@ -315,7 +319,51 @@ def build_report(records: Iterable[RunRecord], ablation_prefix: str = DEFAULT_AB
         first_date=min((r.started_at[:10] for r in latest if r.started_at), default="?"),
         last_date=max((r.finished_at[:10] for r in latest if r.finished_at), default="?"),
         code_versions=dict(sorted(codes.items())),
+        stale=split.stale,
+        section_versions=_section_versions(latest),
     )
+
+
+def _section_versions(records: list[RunRecord]) -> dict[SectionKey, list[str]]:
+    found: dict[SectionKey, set[tuple[str, int, int]]] = {}
+    for r in records:
+        if not setting_of(r.spec):
+            v = NumberVersions.parse(r.number_versions)  # current records always parse
+            found.setdefault(row_key(r).section, set()).add((r.spec.method, v.method, v.harness))
+    out = {}
+    for key, entries in found.items():
+        harness = sorted({h for _, _, h in entries})
+        out[key] = [f"harness v{', v'.join(map(str, harness))}"] + [f"{m} v{mv}" for m, mv, _ in sorted(entries)]
+    return out
+
+
+def stale_section(stale: list[StaleRecord]) -> list[str]:
+    """Records that do not describe this code: counted and explained, never averaged."""
+    if not stale:
+        return []
+    lines = ["## Stale records", "",
+             f"{_count(len(stale), 'record')} in `records/` were made by code whose numbers differ from this checkout's "
+             "(or predate the versions); no table above uses them. Re-run them with the command shown (add the "
+             "`--missing` flags of a sweep for its records), or `python run_all.py --verify N` to check a sample.", ""]
+    table = []
+    for (dataset, method, reason), group in stale_groups(stale).items():
+        table.append([dataset, method, str(len(group)), reason, _rerun_command(group)])
+    lines += [tabulate(table, headers=["dataset", "method", "records", "why stale", "re-run"], tablefmt="github", disable_numparse=True), ""]
+    return lines
+
+
+def _rerun_command(group: list[StaleRecord]) -> str:
+    spec = group[0].record.spec
+    seeds = max(s.record.spec.seed for s in group) + 1
+    protocol = protocol_label(spec.max_epochs, spec.patience)
+    parts = [f"--methods {spec.method}", f"--datasets {spec.dataset}", f"--seeds {seeds}"]
+    if not protocol.startswith("custom"):
+        parts.append(f"--protocol {protocol}")
+    if any(s.record.spec.config_source != "defaults" for s in group):
+        parts.append("--use-tuned")
+    if any(setting_of(s.record.spec) for s in group):
+        parts.append("--missing sweep …")
+    return "`python run_all.py " + " ".join(parts) + "`"
 
 
 def _count(n: int, noun: str) -> str:
@@ -329,13 +377,13 @@ def _span(first: str, last: str) -> str:
 def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX) -> str:
     parts = ["# mmhn-bench leaderboard", ""]
     if not report.records:
-        return "\n".join(parts + ["No runs recorded yet.", "", CONVENTIONS])
-    code = ", ".join(f"`{version}` ({_count(count, 'run')})" for version, count in report.code_versions.items())
+        return "\n".join(parts + ["No runs of this code's versions recorded yet.", ""] + stale_section(report.stale) + [CONVENTIONS])
+    stale = f"; {_count(len(report.stale), 'stale record')} of other code versions listed at the end" if report.stale else ""
     parts += [
         f"Generated from the run records in `records/` by `run_all.py` (`python run_all.py --report` rebuilds this page byte for byte): "
-        f"{_count(report.records, 'run')} ({report.failed_runs} failed), {_span(report.first_date, report.last_date)} (UTC); "
-        f"code {code}. Every number below is computed from those records; none is edited by hand. "
-        "`manifest.json` holds the commands, hardware and package versions.",
+        f"{_count(report.records, 'run')} of this code's versions ({report.failed_runs} failed), {_span(report.first_date, report.last_date)} (UTC), "
+        f"at {_count(len(report.code_versions), 'git commit')}{stale}. Every number below is computed from those records; none is edited by hand. "
+        "`manifest.json` holds the commits, commands, hardware and package versions.",
         "",
     ]
     if not report.analyses:
@@ -347,7 +395,8 @@ def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX
     for analysis in report.analyses:
         parts += [f"### {analysis.key.title}", ""]
         parts += [tabulate(section_table(analysis), headers=HEADERS, tablefmt="github", disable_numparse=True), ""]
-        parts += [f"- {note}" for note in section_notes(analysis)] + [""]
+        parts += [f"- {note}" for note in section_notes(analysis)]
+        parts += [f"- Code versions of these rows: {', '.join(report.section_versions[analysis.key])}.", ""]
         figure = report.figure_names[analysis.key]
         parts += [f"![test Macro-F1 against seconds per epoch, {analysis.key.dataset}]({figure})", ""]
     if report.failed:
@@ -358,6 +407,7 @@ def render_report(report: Report, ablation_prefix: str = DEFAULT_ABLATION_PREFIX
         parts += across_datasets(report.ranking)
     parts += ablations(report.ablations, ablation_prefix)
     parts += robustness(report.latest, report.other_settings)
+    parts += stale_section(report.stale)
     parts += [CONVENTIONS]
     return "\n".join(parts)
 
@@ -387,7 +437,7 @@ def write_report(records: Iterable[RunRecord], out: Path, leaderboard_file: str 
     remove_stale_pareto_figures(out, report.figure_names.values())
     if report.ranking is not None and report.ranking.friedman is not None:
         plot_cd_diagram(report.ranking, out / CD_DIAGRAM_FILE)
-    write_robustness_outputs(records, out)
+    write_robustness_outputs(report.latest, out)  # current records only, like the tables
     refresh_records_summary(out, records)
     return _write_text(out / leaderboard_file, render_report(report))
 

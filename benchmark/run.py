@@ -18,6 +18,7 @@ from torch import Tensor
 from benchmark.environment import device_name, host_name, package_versions
 from benchmark.heap_retention import retained_heap
 from benchmark.metrics import f1_scores
+from benchmark.number_versions import NumberVersions
 from benchmark.peak_memory import PeakMemory
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.seeding import seed_everything
@@ -44,6 +45,16 @@ EpochCallback = Callable[[int, float], None]
 
 
 @dataclass
+class RunTrace:
+    """What a run computed along the way, for callers that check numbers (the golden numbers):
+    the training loss of every epoch and the logits of the selected model. Filled by
+    :func:`execute_run` when given one; records never hold it."""
+
+    losses: list[float] = dataclasses.field(default_factory=list)
+    selected_logits: Tensor | None = None
+
+
+@dataclass
 class _Selection:
     """The best validation epoch so far and a copy of its weights."""
 
@@ -55,7 +66,7 @@ class _Selection:
 
 def execute_run(
     spec: RunSpec, mmhn: MMHN, cache_dir: Path, data_fingerprint: str = "", on_epoch: EpochCallback | None = None,
-    store_plain_weights: bool = False,
+    store_plain_weights: bool = False, trace: RunTrace | None = None,
 ) -> RunRecord:
     """Run one spec on an already loaded dataset; never raises for a failing method.
 
@@ -72,6 +83,7 @@ def execute_run(
         "data_fingerprint": data_fingerprint,
         "versions": package_versions(),
         "started_at": started,
+        "number_versions": NumberVersions.current(spec.method).to_json() if spec.method in METHODS else {},
         "host": host_name(),
     }
     try:
@@ -85,7 +97,7 @@ def execute_run(
         # so the lock is taken outside _train_and_select's timing and memory peak.
         claim = weights.exclusive(spec, data_fingerprint) if weights is not None else contextlib.nullcontext()
         with claim, retained_heap():  # MMHN_RETAIN_HEAP=1: an epoch's large tensors reuse the last epoch's pages
-            metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint)
+            metrics, cost, diagnostics, reused = _train_and_select(spec, views.train, cache_dir, on_epoch, views.test, weights, data_fingerprint, trace)
     except StopRun:
         raise
     except Exception as error:  # noqa: BLE001 - any method failure becomes a failed record
@@ -99,7 +111,7 @@ def execute_run(
 
 def _train_and_select(
     spec: RunSpec, mmhn: MMHN, cache_dir: Path, on_epoch: EpochCallback | None = None, test_mmhn: MMHN | None = None,
-    weights: SelectedWeightsCache | None = None, data_fingerprint: str = "",
+    weights: SelectedWeightsCache | None = None, data_fingerprint: str = "", trace: RunTrace | None = None,
 ) -> tuple[RunMetrics, RunCost, dict[str, Any], str]:
     """Train and select on ``mmhn``; read the test split from ``test_mmhn`` (default: the same graph).
 
@@ -122,7 +134,7 @@ def _train_and_select(
         model = method.build(data, config, cache_dir).to(device)
         stored = weights.load(spec, data_fingerprint) if weights is not None and spec.missing.only_at_test else None
         if stored is None:
-            state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch)
+            state, outcome = _train(spec, config, model, data, split.train, split.val, on_epoch, trace)
         else:
             state, outcome = stored.state, stored.outcome
         model.load_state_dict(state)
@@ -131,6 +143,8 @@ def _train_and_select(
         with torch.no_grad():
             output = model(data)
             test_logits = output.logits if test_mmhn is None or test_mmhn is mmhn else model(test_mmhn.to(device)).logits
+        if trace is not None:
+            trace.selected_logits = output.logits.detach().cpu()
         labels = data.labels
         predictions = output.logits.argmax(dim=-1)
         test_predictions = test_logits.argmax(dim=-1)
@@ -166,6 +180,7 @@ def _train_and_select(
 
 def _train(
     spec: RunSpec, config: MethodConfig, model: MethodModel, data: MMHN, train: Tensor, val: Tensor, on_epoch: EpochCallback | None,
+    trace: RunTrace | None = None,
 ) -> tuple[dict[str, Tensor], TrainingOutcome]:
     """Full-batch training with early stopping on validation Macro-F1; the best epoch's weights."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -177,7 +192,10 @@ def _train(
     epochs_run = 0
     for epoch in range(1, spec.max_epochs + 1):
         epochs_run = epoch
-        step_seconds.append(_train_step(model, data, labels, train, optimizer, scheduler, spec.device, epoch))
+        seconds, loss = _train_step(model, data, labels, train, optimizer, scheduler, spec.device, epoch)
+        step_seconds.append(seconds)
+        if trace is not None:
+            trace.losses.append(loss)
         val_f1 = f1_scores(labels[val], _predict(model, data)[val], data.num_classes).macro
         if on_epoch is not None:
             on_epoch(epoch, val_f1)
@@ -195,7 +213,8 @@ def _train(
 def _train_step(
     model: MethodModel, data: MMHN, labels: Tensor, train: Tensor, optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None, device: str, epoch: int,
-) -> float:
+) -> tuple[float, float]:
+    """One optimiser step: its wall time, and the training loss it stepped on."""
     start = time.perf_counter()
     model.train()
     optimizer.zero_grad(set_to_none=True)
@@ -209,7 +228,8 @@ def _train_step(
         scheduler.step()
     if device.startswith("cuda"):
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    return seconds, float(loss.detach())
 
 
 def training_loss(output: MethodOutput, labels: Tensor, train: Tensor) -> Tensor:

@@ -35,6 +35,11 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a plug-in loaded for one job, a test's throw-away method)."""
+        self.get(name)  # an unknown name is an error, with the valid choices
+        del self._entries[name]
+
     def get(self, name: str) -> T:
         if name not in self._entries:
             raise UnknownNameError(f"unknown {self.kind} {name!r}; valid: {', '.join(self.names())}")

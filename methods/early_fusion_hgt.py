@@ -75,6 +75,7 @@ class EarlyFusionHGT(Method):
     """
 
     summary = "HGT on early-fused (concatenated) modality projections"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = EarlyFusionHGTConfig
 
     @staticmethod

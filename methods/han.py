@@ -128,6 +128,7 @@ class HAN(Method):
     """
 
     summary = "HAN: metapath graphs, node-level + semantic attention (PyG HANConv)"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = HANConfig
 
     @staticmethod

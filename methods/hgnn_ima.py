@@ -209,6 +209,7 @@ class HGNNIMA(Method):
     """
 
     summary = "HGNN-IMA: per-modality HGT streams with nested inter-modal attention (IJCAI 2025)"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = HGNNIMAConfig
 
     @classmethod

@@ -128,6 +128,7 @@ class LateFusionHGT(Method):
     """
 
     summary = "one HGT per modality, fused at the output (attention / logit averaging)"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = LateFusionHGTConfig
 
     @staticmethod

@@ -160,6 +160,7 @@ class MAGNN(Method):
     """
 
     summary = "MAGNN: metapath instance encoders (rotate), intra- and inter-metapath attention"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = MAGNNConfig
 
     @staticmethod

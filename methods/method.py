@@ -8,7 +8,9 @@ package. It declares
   shared by every method (:class:`MethodConfig`);
 * ``search_space(trial)``: the Optuna search space, a dict of overrides of ``Config``;
 * ``build(mmhn, config, cache_dir)``: the model, after any cached preprocessing (e.g. metapath
-  instances). The model's ``forward(mmhn)`` returns a :class:`MethodOutput`.
+  instances). The model's ``forward(mmhn)`` returns a :class:`MethodOutput`;
+* ``version``: an integer, bumped by every change that moves the method's numbers (its
+  records then become stale; see :mod:`benchmark.number_versions` and the golden numbers).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from torch import Tensor, nn
 
@@ -71,6 +73,7 @@ class MethodModel(nn.Module, ABC):
 class Method(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
+    version: ClassVar[int]  # no default: every method declares it (register_method checks)
     Config: ClassVar[type[MethodConfig]] = MethodConfig
 
     @classmethod
@@ -93,4 +96,16 @@ class Method(ABC):
 
 
 METHODS: Registry[type[Method]] = Registry("method")
-register_method = METHODS.register
+
+
+def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
+    """Register a method class under ``name``; it must declare (or inherit) a ``version``."""
+
+    def decorator(cls: type[Method]) -> type[Method]:
+        version = getattr(cls, "version", None)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise TypeError(f"method {name!r} declares no version: add `version = 1` to {cls.__name__} (a positive integer, "
+                            f"bumped whenever its numbers change); found {version!r}")
+        return METHODS.register(name)(cls)
+
+    return decorator

@@ -62,6 +62,7 @@ class MLP(Method):
     """
 
     summary = "graph-free MLP on concatenated modalities (the floor)"
+    version = 1  # bump with any change that moves this method's numbers (benchmark.number_versions)
     Config = MLPConfig
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchmark.number_versions import HARNESS_VERSION
 from benchmark.record import RunCost, RunMetrics, RunRecord
 from benchmark.spec import RunSpec
 
@@ -22,8 +23,15 @@ def make_record(
         cost=RunCost(1234, 60, 30, seconds_per_epoch, 30 * seconds_per_epoch, 70 * seconds_per_epoch, 50.0, device_name) if ok else None,
         split_checksum=f"{dataset}-{split}-checksum", data_fingerprint=f"{dataset}-fingerprint",
         versions={"code": code, "torch": "2.13.0"}, started_at="2025-03-01T10:00:00+00:00", finished_at="2025-03-02T11:00:00+00:00",
-        host="testhost",
+        host="testhost", number_versions=current_versions(method),
     )
+
+
+def current_versions(method: str) -> dict[str, int]:
+    """The versions this checkout gives ``method``'s runs (version 1 for a name no method has)."""
+    from methods.method import METHODS
+
+    return {"method": METHODS.get(method).version if method in METHODS else 1, "harness": HARNESS_VERSION}
 
 
 @dataclass(frozen=True)

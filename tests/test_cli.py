@@ -93,7 +93,8 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
     assert sorted(line.split("|")[1].strip(" *") for line in table[1:]) == ["early_fusion_hgt", "mlp"]
     assert all(line.split("|")[3].strip() == "2" for line in table[1:])  # n seeds
     assert "ddof = 1" in leaderboard
-    assert "4 runs done (0 failed), 0 already finished" in result.stdout
+    assert "plan: 4 runs; 4 to train, 0 reused from" in result.stdout
+    assert "4 runs done (0 failed), 0 reused" in result.stdout
     (invocation,) = json.loads((out / "manifest.json").read_text())["invocations"]
     assert invocation["status"] == "completed" and invocation["runs_recorded"] == 4 and "--seeds" in invocation["command"]
 
@@ -102,13 +103,15 @@ def test_quick_run_writes_records_and_a_leaderboard_with_both_methods(tmp_path: 
     assert run_cli("--report", "--out", str(out)).returncode == 0
     assert (out / "leaderboard.md").read_text() == leaderboard
 
-    # the same command again finds everything finished and runs nothing
+    # the same command again finds everything finished, says so, and writes nothing at all
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     again = run_cli("--methods", "mlp,early_fusion_hgt", "--datasets", "synthetic", "--protocol", "quick", "--seeds", "2",
                     "--out", str(out), *SMALL)
-    assert "0 runs done (0 failed), 4 already finished" in again.stdout
-    second = json.loads((out / "manifest.json").read_text())["invocations"][1]
-    assert (second["runs_planned"], second["runs_already_finished"], second["runs_recorded"]) == (4, 4, 0)
-    assert RecordStore(out).count() == 4
+    assert again.returncode == 0, again.stderr
+    assert "plan: 4 runs; 0 to train, 4 reused from" in again.stdout
+    assert "nothing to train: every run already has a current record" in again.stdout and "--out DIR" in again.stdout
+    assert "0 runs trained, 4 reused" in again.stdout and "early_fusion_hgt" in again.stdout  # the table is still shown
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 
 
 def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) -> None:
@@ -128,7 +131,7 @@ def test_resume_after_kill_9_redoes_nothing_and_loses_nothing(tmp_path: Path) ->
 
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
-    assert f"{6 - len(before)} runs done (0 failed), {len(before)} already finished" in result.stdout
+    assert f"{6 - len(before)} runs done (0 failed), {len(before)} reused" in result.stdout
     after = [r.to_json() for r in store.load()]
     ids = [r["spec_id"] for r in after]
     assert len(ids) == len(set(ids)) == 6

@@ -125,7 +125,7 @@ def test_records_of_other_settings_stay_out_of_the_main_tables() -> None:
 
 
 def test_a_method_that_failed_on_every_seed_is_listed_not_hidden() -> None:
-    broken = [make_record("broken_gnn", "synthetic", seed, 0.0, status="failed") for seed in range(3)]
+    broken = [make_record("magnn", "synthetic", seed, 0.0, status="failed") for seed in range(3)]
     text = render_leaderboard(fixture_records() + broken)
-    assert ("- broken_gnn (defaults) on synthetic (split `fixed`, protocol `standard`, device cpu): seed(s) 0–2 failed; "
+    assert ("- magnn (defaults) on synthetic (split `fixed`, protocol `standard`, device cpu): seed(s) 0–2 failed; "
             "first error: `RuntimeError: boom`") in text

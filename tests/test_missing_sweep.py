@@ -100,7 +100,7 @@ def test_a_tiny_sweep_writes_records_curve_csv_figure_and_leaderboard_section(tm
             "--missing-rates", "0.5", "--missing-modalities", "image", "--missing-settings", "test_only", *SMALL]
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
-    assert "4 runs done (0 failed), 0 already finished" in result.stdout
+    assert "4 runs done (0 failed), 0 reused" in result.stdout
     records = [r.to_json() for r in RecordStore(out).load()]
     by_rate: dict[float, list[float]] = {}
     for r in records:

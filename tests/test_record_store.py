@@ -31,7 +31,7 @@ def test_append_and_load_round_trip(tmp_path: Path) -> None:
     loaded = store.load()
     assert [r.spec.seed for r in loaded] == [0, 1]
     assert loaded[1].error == "boom"
-    assert store.finished_ids() == {record(0).spec_id}
+    assert [r.ok for r in store.latest().values()] == [True, False]
     assert store.count() == 2
     assert store.files() == [tmp_path / "records" / "synthetic" / "000.jsonl"]
 
@@ -78,7 +78,7 @@ def test_truncated_last_line_is_skipped_and_the_next_append_starts_a_new_line(tm
 def test_a_retry_supersedes_a_failure(tmp_path: Path) -> None:
     store = RecordStore(tmp_path)
     store.append(record(0, "failed"))
-    assert store.finished_ids() == set()
+    assert not store.latest()[record(0).spec_id].ok
     store.append(record(0))
     assert store.latest()[record(0).spec_id].ok
 
