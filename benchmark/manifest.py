@@ -34,6 +34,8 @@ import psutil
 
 from benchmark.environment import code_version, cpu_model, host_name, installed_versions
 from benchmark.heap_retention import heap_retention_available
+from benchmark.number_versions import split_current
+from benchmark.portable_paths import portable_command
 from benchmark.huge_pages import huge_pages_requested, kernel_huge_page_mode
 from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
@@ -133,7 +135,7 @@ class InvocationLog:
     def __init__(self, out: Path, command: list[str], store: RecordStore) -> None:
         self.path = Path(out) / MANIFEST_FILE
         self.store = store
-        self.command = command
+        self.command = portable_command(command, Path(out))  # no path of this machine in a tracked file
         self.index = -1
         self._start = 0.0
         self._records_at_start = 0
@@ -188,7 +190,9 @@ class InvocationLog:
 
 def records_summary(records: Iterable[RunRecord]) -> dict[str, Any]:
     """Everything the manifest says that follows from the records alone (deterministic)."""
+    records = list(records)
     latest = latest_records(records)
+    stale = len(split_current(records).stale)
     splits: dict[tuple[str, str], set[str]] = defaultdict(set)
     fingerprints: dict[str, set[str]] = defaultdict(set)
     seeds: dict[str, set[int]] = defaultdict(set)
@@ -207,6 +211,7 @@ def records_summary(records: Iterable[RunRecord]) -> dict[str, Any]:
         "runs": len(latest),
         "ok": sum(r.ok for r in latest),
         "failed": sum(not r.ok for r in latest),
+        "stale": stale,  # spec ids whose last record is of other code versions (not in any table)
         "other_settings": sum(bool(setting_of(r.spec)) for r in latest),
         "first_started_at": min((r.started_at for r in latest if r.started_at), default=None),
         "last_finished_at": max((r.finished_at for r in latest if r.finished_at), default=None),

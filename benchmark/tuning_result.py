@@ -18,6 +18,7 @@ from typing import Any
 import optuna
 
 from benchmark.environment import package_versions
+from benchmark.portable_paths import portable_storage
 from benchmark.spec import RunSpec
 from benchmark.tuning import Tally, TuningJob, best_trial
 from methods.method import METHODS
@@ -46,7 +47,7 @@ class TunedConfig:
     tuning_seeds: list[int]
     sampler: dict[str, Any]  # {"name": "TPE", "seed": S, "reseeded": "per trial from (seed, trial number)"}
     pruner: str
-    storage: str  # password hidden
+    storage: str  # password hidden; a local file's path relative to the results folder
     study_name: str
     wall_time_s: float  # of the invocation that wrote this file
     finished_at: str = ""
@@ -110,6 +111,7 @@ def summarize_study(job: TuningJob, study: optuna.Study, wall_time_s: float) -> 
 
 
 def write_tuned(config: TunedConfig, out: Path) -> Path:
+    config = dataclasses.replace(config, storage=portable_storage(config.storage, out))  # relative to the results folder
     path = tuned_path(out, config.method, config.dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
