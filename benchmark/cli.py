@@ -26,6 +26,7 @@ from benchmark.grid import DatasetCache, plan_grid, run_grid
 from benchmark.huge_pages import request_huge_pages
 from benchmark.manifest import InvocationLog, command_line
 from benchmark.missing_sweep import MissingSweep, add_sweep_arguments, plan_missing_sweep, sweep_from_args
+from benchmark.number_versions import split_current, staleness
 from benchmark.protocol import PROTOCOLS, Protocol
 from benchmark.record import RunRecord
 from benchmark.record_store import RecordStore
@@ -33,7 +34,6 @@ from benchmark.report import TERMINAL_HEADERS, leaderboard_rows, terminal_rows, 
 from benchmark.robustness_report import console_table
 from benchmark.run_plan import make_plan
 from benchmark.spec import RunSpec
-from benchmark.number_versions import split_current, staleness
 from benchmark.termination import sigterm_as_interrupt
 from benchmark.tuning_cli import TuningInputError, add_tuning_arguments, parse_tuning_args, run_tuning
 from benchmark.tuning_result import TunedConfigError, use_tuned
@@ -329,7 +329,7 @@ def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] |
     wanted = {s.spec_id for s in specs}
     if not run_plan.to_train:
         # Nothing is written: a no-op leaves the folder (and a checkout's git status) as it was.
-        _print_results(grid, [r for r in run_plan.reused], wanted)
+        _print_results(grid, run_plan.reused, wanted)
         print(f"\n0 runs trained, {len(run_plan.reused)} reused; wall time {time.perf_counter() - start:.1f} s")
         return 0
     # The manifest logs this invocation (start, end, runs, interrupted or not) around the grid.
@@ -338,6 +338,7 @@ def run(grid: GridArgs, specs: list[RunSpec] | None = None, command: list[str] |
         outcome = run_grid(specs, store, grid.context, progress=grid.progress, executor=grid.executor)
     records = store.load()
     leaderboard = write_report(records, grid.out, LEADERBOARD_FILE)
+    print()
     _print_results(grid, split_current(records).current, wanted)
     failed = sum(not r.ok for r in outcome.records)
     print(

@@ -56,7 +56,7 @@ def failed_record(spec: RunSpec, error: str) -> RunRecord:
     """The record of a run that produced no result (its process died, or its data did not load)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return RunRecord(spec=spec, spec_id=spec.spec_id, status="failed", error=error, versions=package_versions(),
-                     started_at=now, finished_at=now, host=host_name(), number_versions=NumberVersions.current(spec.method).to_json())
+                     started_at=now, finished_at=now, host=host_name(), number_versions=NumberVersions.stored(spec.method))
 
 
 def import_modules(names: Sequence[str]) -> None:

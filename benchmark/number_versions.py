@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from benchmark.record import RunRecord
 from methods.method import METHODS
@@ -41,6 +41,12 @@ class NumberVersions:
     def current(cls, method: str) -> NumberVersions:
         """The versions this checkout's code would give a run of ``method``."""
         return cls(method=METHODS.get(method).version, harness=HARNESS_VERSION)
+
+    @classmethod
+    def stored(cls, method: str) -> dict[str, int]:
+        """What a record of ``method`` made here stores: its current versions, or nothing for a
+        method this process does not know (one registered only inside worker processes)."""
+        return cls.current(method).to_json() if method in METHODS else {}
 
     @classmethod
     def parse(cls, raw: Any) -> NumberVersions:
@@ -116,9 +122,9 @@ def split_current(records: Iterable[RunRecord]) -> CurrentRecords:
     return CurrentRecords(list(current.values()), [s for spec_id, s in stale.items() if spec_id not in current])
 
 
-def stale_groups(stale: Iterable[StaleRecord]) -> dict[tuple[str, str, str], list[StaleRecord]]:
-    """Stale records by (dataset, method, reason), in sorted order: what the report lists."""
-    groups: dict[tuple[str, str, str], list[StaleRecord]] = defaultdict(list)
+def stale_groups(stale: Iterable[StaleRecord], key: Callable[[RunRecord], tuple[str, ...]] = lambda r: ()) -> dict[tuple[str, ...], list[StaleRecord]]:
+    """Stale records by (dataset, method, reason, *key(record)), in sorted order: what the report lists."""
+    groups: dict[tuple[str, ...], list[StaleRecord]] = defaultdict(list)
     for s in stale:
-        groups[(s.record.spec.dataset, s.record.spec.method, s.reason)].append(s)
-    return {key: groups[key] for key in sorted(groups)}
+        groups[(s.record.spec.dataset, s.record.spec.method, s.reason, *key(s.record))].append(s)
+    return {k: groups[k] for k in sorted(groups)}

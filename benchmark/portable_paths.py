@@ -18,7 +18,8 @@ def relative_to_folder(text: str, folder: Path) -> str:
     """``text`` as seen from ``folder`` when it is an absolute path; unchanged otherwise."""
     if not os.path.isabs(text):
         return text
-    return os.path.relpath(text, os.path.abspath(folder))
+    # both sides with links resolved: the tuning storage's path is resolved, a typed --out may not be
+    return os.path.relpath(os.path.realpath(text), os.path.realpath(folder))
 
 
 def portable_command(command: list[str], folder: Path) -> list[str]:

@@ -343,26 +343,36 @@ def stale_section(stale: list[StaleRecord]) -> list[str]:
         return []
     lines = ["## Stale records", "",
              f"{_count(len(stale), 'record')} in `records/` were made by code whose numbers differ from this checkout's "
-             "(or predate the versions); no table above uses them. Re-run them with the command shown (add the "
-             "`--missing` flags of a sweep for its records), or `python run_all.py --verify N` to check a sample.", ""]
-    table = []
-    for (dataset, method, reason), group in stale_groups(stale).items():
-        table.append([dataset, method, str(len(group)), reason, _rerun_command(group)])
+             "(or predate the versions); no table above uses them. The command of each line runs them again at the current "
+             "versions; `python run_all.py --verify N` re-runs a sample and compares.", ""]
+    table = [[dataset, method, str(len(group)), reason, _rerun_command(group)]
+             for (dataset, method, reason, *_), group in stale_groups(stale, _rerun_key).items()]
     lines += [tabulate(table, headers=["dataset", "method", "records", "why stale", "re-run"], tablefmt="github", disable_numparse=True), ""]
     return lines
 
 
+def _rerun_key(record: RunRecord) -> tuple[str, ...]:
+    """What one command can re-run together: the protocol, defaults or tuned, the missing mechanism."""
+    s = record.spec
+    return (protocol_label(s.max_epochs, s.patience), "defaults" if s.config_source == "defaults" else "tuned", s.missing.mechanism)
+
+
 def _rerun_command(group: list[StaleRecord]) -> str:
-    spec = group[0].record.spec
-    seeds = max(s.record.spec.seed for s in group) + 1
-    protocol = protocol_label(spec.max_epochs, spec.patience)
-    parts = [f"--methods {spec.method}", f"--datasets {spec.dataset}", f"--seeds {seeds}"]
+    specs = [s.record.spec for s in group]
+    spec = specs[0]
+    protocol, source, mechanism = _rerun_key(group[0].record)
+    parts = [f"--methods {spec.method}", f"--datasets {spec.dataset}", f"--seeds {max(s.seed for s in specs) + 1}"]
     if not protocol.startswith("custom"):
         parts.append(f"--protocol {protocol}")
-    if any(s.record.spec.config_source != "defaults" for s in group):
+    if source == "tuned":
         parts.append("--use-tuned")
-    if any(setting_of(s.record.spec) for s in group):
-        parts.append("--missing sweep …")
+    if mechanism != "none":
+        swept = [s.missing for s in specs if s.missing.active]
+        rates = sorted({0.0} | {m.rate for m in swept})
+        parts += ["--missing sweep", f"--missing-mechanism {mechanism}",
+                  f"--missing-modalities {','.join(sorted({m.modality for m in swept}))}",
+                  f"--missing-settings {','.join(sorted({m.setting for m in swept}))}",
+                  f"--missing-rates {','.join(f'{r:g}' for r in rates)}"]
     return "`python run_all.py " + " ".join(parts) + "`"
 
 

@@ -83,7 +83,7 @@ def execute_run(
         "data_fingerprint": data_fingerprint,
         "versions": package_versions(),
         "started_at": started,
-        "number_versions": NumberVersions.current(spec.method).to_json() if spec.method in METHODS else {},
+        "number_versions": NumberVersions.stored(spec.method),
         "host": host_name(),
     }
     try:

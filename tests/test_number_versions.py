@@ -15,6 +15,7 @@ from benchmark.protocol import Protocol
 from benchmark.record_store import RecordStore
 from benchmark.report import render_leaderboard
 from benchmark.run_plan import make_plan
+from datasets.missing import MissingSetting
 from datasets.adapter import DataContext
 from methods.method import METHODS
 from tests.record_factory import make_record
@@ -93,3 +94,18 @@ def test_the_leaderboard_keeps_stale_records_out_of_its_means_and_lists_them_wit
     assert rows == [["synthetic", "han", "3", "no versions recorded (made before versions existed)",
                      "`python run_all.py --methods han --datasets synthetic --seeds 3 --protocol standard`"]]
     assert "3 stale records of other code versions listed at the end" in text
+
+
+def test_stale_sweep_records_are_listed_with_the_sweep_command_that_makes_them_again() -> None:
+    stale = []
+    for seed in range(2):
+        for rate, setting in ((0.0, "train_test"), (0.5, "train_test"), (0.9, "test_only")):
+            missing = MissingSetting("mcar", "image", rate, setting) if rate else MissingSetting()
+            spec = make_record("hgnn_ima", "imdb_mm", seed, 0.6).spec
+            spec = dataclasses.replace(spec, missing=missing, config_source="tuned (30 trials)")
+            stale.append(with_versions(make_record("hgnn_ima", "imdb_mm", seed, 0.6, spec=spec), {}))
+    text = render_leaderboard(stale)
+    assert ("`python run_all.py --methods hgnn_ima --datasets imdb_mm --seeds 2 --protocol standard --use-tuned --missing sweep "
+            "--missing-mechanism mcar --missing-modalities image --missing-settings test_only,train_test --missing-rates 0,0.5,0.9`") in text
+    # the r = 0 records are plain ones, which a plain grid makes (and the sweep reuses)
+    assert "`python run_all.py --methods hgnn_ima --datasets imdb_mm --seeds 2 --protocol standard --use-tuned`" in text

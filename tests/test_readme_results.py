@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def results_folder(tmp_path: Path) -> Path:
     results = tmp_path / "results"
     results.mkdir()
-    records = [make_record(m, "toy", s, v + 0.001 * s) for m, v in (("a", 0.7), ("b", 0.6)) for s in range(3)]
+    records = [make_record(m, "toy", s, v + 0.001 * s) for m, v in (("han", 0.7), ("mlp", 0.6)) for s in range(3)]
     (results / "leaderboard.md").write_text(render_leaderboard(records))
     (results / "pareto_toy.png").write_bytes(b"png")
     manifest = {"records": {"last_finished_at": "2025-03-02T11:00:00+00:00"}, "interrupted_and_resumed": True, "invocations": [

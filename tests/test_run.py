@@ -94,6 +94,7 @@ class _Diverging(MethodModel):
 
 class _DivergingMethod(Method):
     summary = "test-only: NaN logits"
+    version = 1
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:
