@@ -75,7 +75,8 @@ def make_plan(specs: list[RunSpec], records: Iterable[RunRecord]) -> RunPlan:
 
 
 class _RunTimes:
-    """Mean whole-run seconds of the successful records, by (method, data, protocol), then by (method, dataset)."""
+    """Mean whole-run seconds of the successful records that trained, by (method, data, protocol, device,
+    missing setting), then by (method, dataset)."""
 
     def __init__(self, records: list[RunRecord]) -> None:
         exact: dict[tuple, list[float]] = defaultdict(list)
@@ -92,4 +93,7 @@ class _RunTimes:
 
 
 def _exact_key(spec: RunSpec) -> tuple:
-    return (spec.method, spec.dataset, repr(sorted(spec.dataset_options.items())), spec.max_epochs, spec.patience, spec.device.split(":")[0])
+    # the missing setting matters: a run that loses a modality in training often stops far sooner
+    setting = spec.missing.setting if spec.missing.active else "plain"
+    return (spec.method, spec.dataset, repr(sorted(spec.dataset_options.items())), spec.max_epochs, spec.patience,
+            spec.device.split(":")[0], setting)
